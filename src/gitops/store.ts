@@ -1,0 +1,44 @@
+// The gitops repo as x1deploy sees it: read files at a commit, and write a set of changes as ONE
+// commit that moves the branch ref only if it still points where the plan was made.
+
+/** New content for a path, or null to delete the path (a folder path deletes the whole folder). */
+export type FileChanges = ReadonlyMap<string, string | null>;
+
+export interface CommitAuthor {
+  readonly name: string;
+  readonly email: string;
+  /** Seconds since the epoch; injected so tests and renders are deterministic. */
+  readonly timestamp?: number;
+}
+
+export interface CommitRequest {
+  /** The commit the changes were planned against. */
+  readonly parent: string;
+  readonly changes: FileChanges;
+  readonly message: string;
+  readonly author: CommitAuthor;
+}
+
+export interface GitopsStore {
+  /** The branch x1deploy commits to (the repo's default branch, e.g. main). */
+  readonly branch: string;
+  /** The commit the branch points at now. */
+  head(): Promise<string>;
+  /** A file's text at `commit`, or undefined when there is no such file. */
+  readFile(commit: string, path: string): Promise<string | undefined>;
+  /** Names of the entries of a folder at `commit` ([] when there is no such folder). */
+  listDir(commit: string, path: string): Promise<string[]>;
+  /**
+   * Write `changes` on top of `parent` as one commit and move the branch to it. Returns the new
+   * commit, or undefined when the changes leave the tree as it is (no commit is made). Throws
+   * StaleHeadError when the branch no longer points at `parent`; nothing is changed then.
+   */
+  commit(request: CommitRequest): Promise<string | undefined>;
+}
+
+export class StaleHeadError extends Error {
+  constructor(readonly expected: string, readonly actual: string) {
+    super(`the gitops branch moved while planning (expected ${expected.slice(0, 12)}, found ${actual.slice(0, 12)}); plan again against the new tip`);
+    this.name = 'StaleHeadError';
+  }
+}

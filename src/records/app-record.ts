@@ -1,0 +1,12 @@
+// apps/<app>/app.yaml: the seed's workspace_apps row.
+import { z } from 'zod';
+
+export const AppRecordSchema = z.strictObject({
+  apiVersion: z.literal('x1deploy.dev/v1'),
+  kind: z.literal('App'),
+  name: z.string().min(1),
+  default_branch: z.string().min(1),
+  created_by: z.string().min(1),
+  created_at: z.iso.datetime(),
+});
+export type AppRecord = z.output<typeof AppRecordSchema>;

@@ -1,0 +1,68 @@
+// Typed reads of the gitops repo at one commit. Everything a plan needs is read from one commit,
+// so a plan never mixes two states of the repo.
+import type { GitopsStore } from '../gitops/store.js';
+import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/config.js';
+import { AppRecordSchema, type AppRecord } from './app-record.js';
+import { parseRecord, RecordFileError } from './codec.js';
+import { DeployRecordSchema, type DeployRecord } from './deploy-record.js';
+import { APPS_DIR, appRecordPath, branchesDir, deployRecordPath, WORKSPACE_FILE } from './paths.js';
+
+export class NotInitializedError extends Error {
+  constructor(file: string) {
+    super(`${file} is missing: this is not an x1deploy gitops repo. Create one with "x1deploy init DIR".`);
+    this.name = 'NotInitializedError';
+  }
+}
+
+export class RepoSnapshot {
+  constructor(
+    readonly store: GitopsStore,
+    readonly commit: string,
+  ) {}
+
+  static async atHead(store: GitopsStore): Promise<RepoSnapshot> {
+    return new RepoSnapshot(store, await store.head());
+  }
+
+  async workspace(): Promise<WorkspaceConfig> {
+    const text = await this.store.readFile(this.commit, WORKSPACE_FILE);
+    if (text === undefined) throw new NotInitializedError(WORKSPACE_FILE);
+    return parseRecord(WORKSPACE_FILE, text, WorkspaceConfigSchema);
+  }
+
+  async apps(): Promise<string[]> {
+    return (await this.store.listDir(this.commit, APPS_DIR)).sort();
+  }
+
+  async app(name: string): Promise<AppRecord | undefined> {
+    const path = appRecordPath(name);
+    const text = await this.store.readFile(this.commit, path);
+    return text === undefined ? undefined : parseRecord(path, text, AppRecordSchema);
+  }
+
+  async deployRecord(app: string, slug: string): Promise<DeployRecord | undefined> {
+    const path = deployRecordPath(app, slug);
+    const text = await this.store.readFile(this.commit, path);
+    if (text === undefined) return undefined;
+    const record = parseRecord(path, text, DeployRecordSchema);
+    if (record.app !== app || record.slug !== slug) {
+      throw new RecordFileError(path, [`app/slug say ${record.app}/${record.slug} but the file is in ${app}/${slug}`]);
+    }
+    return record;
+  }
+
+  async slugs(app: string): Promise<string[]> {
+    return (await this.store.listDir(this.commit, branchesDir(app))).sort();
+  }
+
+  /** Every branch deploy in the repo, ordered by app then slug. */
+  async allDeployRecords(): Promise<DeployRecord[]> {
+    const records: DeployRecord[] = [];
+    for (const app of await this.apps()) {
+      const slugs = await this.slugs(app);
+      const loaded = await Promise.all(slugs.map((slug) => this.deployRecord(app, slug)));
+      for (const r of loaded) if (r) records.push(r);
+    }
+    return records;
+  }
+}

@@ -1,0 +1,146 @@
+// The deploy request: the seed's deploy_branch arguments. One zod schema is the type, the
+// validation, the CLI's help and the MCP tool's input schema.
+import { z } from 'zod';
+import { branchNameProblem } from './git-ref.js';
+import { APP_NAME_MAX, isDns1035Label } from './names.js';
+import { isQuantity, parseQuantity } from './quantity.js';
+import { credentialKind } from './secret-values.js';
+
+/** A value that is exactly `${NAME}`: a reference to key NAME of the workspace secret. */
+export const SECRET_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Env names x1deploy sets itself. */
+export const RESERVED_ENV_NAMES = new Set(['DATABASE_URL']);
+
+/** Workspace limits a request is checked against (x1deploy.yaml `limits`). */
+export interface RequestLimits {
+  readonly maxReplicas: number;
+  readonly maxCpu: string;
+  readonly maxMemory: string;
+}
+
+function quantityWithin(what: 'cpu' | 'memory', max: string | undefined) {
+  return z.string().superRefine((value, ctx) => {
+    if (!isQuantity(value)) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a Kubernetes quantity such as ${what === 'cpu' ? '250m or 1' : '256Mi or 1Gi'}` });
+      return;
+    }
+    const n = parseQuantity(value) ?? 0;
+    if (n <= 0) ctx.addIssue({ code: 'custom', message: `${what} must be greater than zero` });
+    if (max !== undefined && n > (parseQuantity(max) ?? Infinity)) {
+      ctx.addIssue({ code: 'custom', message: `${what} ${value} is over the workspace limit of ${max} (x1deploy.yaml limits)` });
+    }
+  });
+}
+
+const envValue = z.string().max(32_768, { message: 'is longer than 32768 characters' });
+
+/** The schema of a deploy request; with `limits`, replicas and resources are checked against them. */
+export function deployRequestSchema(limits?: RequestLimits) {
+  return z.strictObject({
+    app: z
+      .string({ message: 'app is required: the workspace-unique app name' })
+      .refine((s) => s.length <= APP_NAME_MAX && isDns1035Label(s), {
+        message: `app must be 1-${APP_NAME_MAX} characters of lowercase letters, digits and "-", starting with a letter and not ending with "-"`,
+      })
+      .describe('Workspace-unique app name (a DNS label starting with a letter).'),
+    branch: z
+      .string({ message: 'branch is required: the branch of the app repo to deploy' })
+      .superRefine((s, ctx) => {
+        const problem = branchNameProblem(s);
+        if (problem) ctx.addIssue({ code: 'custom', message: `branch is not a name git accepts: it ${problem}` });
+      })
+      .describe('Branch of the agent\'s working repo (any name git accepts).'),
+    commit_sha: z
+      .string({ message: 'commit_sha is required: the full commit id to build' })
+      .regex(/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, { message: 'commit_sha must be a full commit id: 40 hex characters (64 for sha256 repos)' })
+      .transform((s) => s.toLowerCase())
+      .describe('Full commit id to build, pinned for reproducibility.'),
+    dockerfile: z
+      .string()
+      .superRefine((s, ctx) => {
+        if (s.length === 0) ctx.addIssue({ code: 'custom', message: 'dockerfile must not be empty' });
+        else if (s.startsWith('/') || /^[A-Za-z]:/.test(s)) ctx.addIssue({ code: 'custom', message: 'dockerfile must be a path relative to the repo root, not absolute' });
+        else if (s.split(/[\\/]/).includes('..')) ctx.addIssue({ code: 'custom', message: 'dockerfile must stay inside the repo: ".." is not allowed' });
+        // eslint-disable-next-line no-control-regex
+        else if (/[\x00-\x1f\\]/.test(s)) ctx.addIssue({ code: 'custom', message: 'dockerfile must be a plain "/"-separated path' });
+      })
+      .default('Dockerfile')
+      .describe('Repo-relative path of the Dockerfile (default: Dockerfile).'),
+    ports: z
+      .array(z.number({ message: 'each port must be a number' }).int({ message: 'each port must be a whole number' }).min(1, { message: 'ports must be between 1 and 65535' }).max(65535, { message: 'ports must be between 1 and 65535' }), { message: 'ports is required: a list of container ports, the HTTP port first' })
+      .min(1, { message: 'ports needs at least one port (the first is the HTTP port behind the URL)' })
+      .max(16, { message: 'ports takes at most 16 ports' })
+      .refine((ports) => new Set(ports).size === ports.length, { message: 'ports must not repeat a port' })
+      .describe('Container ports; the first is the HTTP port served at the preview URL.'),
+    env: z
+      .record(z.string(), envValue, { message: 'env must be a map of NAME to value' })
+      .superRefine((env, ctx) => {
+        for (const [name, value] of Object.entries(env)) {
+          if (!ENV_NAME.test(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `env name "${name.slice(0, 64)}" must be letters, digits and "_", not starting with a digit` });
+            continue;
+          }
+          if (RESERVED_ENV_NAMES.has(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by x1deploy from the branch's database secret; remove it from env` });
+            continue;
+          }
+          if (SECRET_REFERENCE.test(value)) continue;
+          if (value.includes('${')) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `${name}: a secret reference must be the whole value, exactly \${SECRET_NAME}; values are not interpolated` });
+            continue;
+          }
+          const kind = credentialKind(name, value);
+          if (kind) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `${name} looks like ${kind}; store it in the workspace secrets and set ${name} to \${SECRET_NAME} instead (the value was not saved)` });
+          }
+        }
+      })
+      .optional()
+      .describe('Environment variables: plain text, or exactly ${NAME} to read key NAME of the workspace secret.'),
+    replicas: z
+      .number({ message: 'replicas must be a number' })
+      .int({ message: 'replicas must be a whole number' })
+      .min(0, { message: 'replicas must be 0 or more' })
+      .refine((n) => limits === undefined || n <= limits.maxReplicas, {
+        message: `replicas is over the workspace limit of ${limits?.maxReplicas} (x1deploy.yaml limits.maxReplicas)`,
+      })
+      .optional()
+      .describe('Number of pods (default: the workspace default, 1).'),
+    resources: z
+      .strictObject({
+        cpu: quantityWithin('cpu', limits?.maxCpu).optional(),
+        memory: quantityWithin('memory', limits?.maxMemory).optional(),
+      })
+      .optional()
+      .describe('Per-pod cpu and memory (Kubernetes quantities); used as both request and limit.'),
+  });
+}
+
+/** The request as validated: defaults applied, commit_sha lowercased. */
+export type DeployRequest = z.output<ReturnType<typeof deployRequestSchema>>;
+/** The request as an agent writes it. */
+export type DeployRequestInput = z.input<ReturnType<typeof deployRequestSchema>>;
+
+/** One problem with an input, by field. */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(request)',
+    message: plainMessage(issue),
+  }));
+}
+
+// zod's own messages for structural problems are terse; these say what to do without echoing values.
+function plainMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k.slice(0, 64)}"`).join(', ');
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: check the spelling (unknown fields are never ignored)`;
+  }
+  if (issue.code === 'invalid_type' && issue.path.length === 0) return 'the request must be an object';
+  return issue.message;
+}

@@ -1,0 +1,21 @@
+// Files copied from templates/ into a new gitops repo, with {{placeholders}} filled in.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: the same from src/ (tests, tsx) and dist/src/ (the installed bin). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('x1deploy is installed without its package.json; reinstall it');
+    dir = up;
+  }
+  return dir;
+}
+
+export async function readTemplate(name: string, values: Readonly<Record<string, string>>): Promise<string> {
+  const text = await readFile(join(packageRoot(), 'templates', name), 'utf8');
+  return text.replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
+}
