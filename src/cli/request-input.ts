@@ -1,6 +1,6 @@
 // A deploy request from a file or stdin, as YAML or JSON.
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { deployRequestSchema } from '../spec/request.js';
 import { UserError } from './output.js';
@@ -18,13 +18,31 @@ export async function readRequestFile(file: string): Promise<unknown> {
   } catch (err) {
     throw new UserError(`cannot read the request ${file === '-' ? 'from stdin' : `file ${file}`}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  try {
-    return parse(text);
-  } catch (err) {
-    // The YAML parser's message quotes the offending text, which may hold a secret: keep the position only.
-    const where = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  const doc = parseDocument(text);
+  const [error] = doc.errors;
+  if (error) {
+    // The parser's message quotes the offending text, which may hold a secret: keep the position only.
+    const where = error.linePos?.[0];
     throw new UserError(`the request is not valid YAML or JSON${where ? ` (line ${where.line}, column ${where.col})` : ''}`);
   }
+  keepScalarsAsWritten(doc);
+  return doc.toJS();
+}
+
+const TEXT_FIELDS = ['app', 'branch', 'commit_sha', 'dockerfile'];
+
+// YAML reads an all-digit commit id, a branch named 1.10 or `PORT: 8080` as numbers, losing
+// leading zeros and digits. Fields that are text take the scalar exactly as written instead.
+function keepScalarsAsWritten(doc: Document): void {
+  if (!isMap(doc.contents)) return;
+  const asWritten = (node: unknown) => {
+    if (isScalar(node) && ['number', 'boolean', 'bigint'].includes(typeof node.value) && node.type === 'PLAIN' && typeof node.source === 'string') {
+      node.value = node.source;
+    }
+  };
+  for (const field of TEXT_FIELDS) asWritten(doc.get(field, true));
+  const env = doc.get('env', true);
+  if (isMap(env)) for (const pair of env.items) asWritten(pair.value);
 }
 
 /** The request's fields for `deploy --help`, from the same schema that validates them. */

@@ -10,18 +10,6 @@ export interface RenderAllResult {
   readonly branchDeploys: number;
 }
 
-async function listFiles(store: GitopsStore, commit: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await store.listDir(commit, dir);
-  for (const name of entries) {
-    const path = `${dir}/${name}`;
-    const below = await store.listDir(commit, path);
-    if (below.length === 0) out.push(path);
-    else out.push(...(await listFiles(store, commit, path)));
-  }
-  return out;
-}
-
 export async function renderAll(store: GitopsStore, options: { readonly now?: Date } = {}): Promise<RenderAllResult> {
   const snapshot = await RepoSnapshot.atHead(store);
   const workspace = await snapshot.workspace();
@@ -30,7 +18,7 @@ export async function renderAll(store: GitopsStore, options: { readonly now?: Da
   for (const record of records) for (const [path, text] of renderBranchDeploy(workspace, record)) desired.set(path, text);
 
   const changes = new Map<string, string | null>();
-  const existing = await listFiles(store, snapshot.commit, RENDERED_ROOT);
+  const existing = await store.listFiles(snapshot.commit, RENDERED_ROOT);
   for (const path of existing) if (!desired.has(path)) changes.set(path, null);
   for (const [path, text] of desired) changes.set(path, text);
 

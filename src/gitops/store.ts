@@ -28,6 +28,8 @@ export interface GitopsStore {
   readFile(commit: string, path: string): Promise<string | undefined>;
   /** Names of the entries of a folder at `commit` ([] when there is no such folder). */
   listDir(commit: string, path: string): Promise<string[]>;
+  /** Paths of every file below a folder at `commit`, recursively ([] when there is no such folder). */
+  listFiles(commit: string, path: string): Promise<string[]>;
   /**
    * Write `changes` on top of `parent` as one commit and move the branch to it. Returns the new
    * commit, or undefined when the changes leave the tree as it is (no commit is made). Throws

@@ -1,0 +1,129 @@
+// `npm run bench`: the figures issue #2 asks for, printed and written to bench/results.json.
+//   - warm in-process deploy latency (p50/p95) into repos already holding 0, 100 and 1,000 branch deploys
+//   - a full re-render of 1,000 branch deploys into one commit (every rendered file changes)
+//   - render cost per branch deploy next to a floor of plain objects + yaml stringify, same run
+//   - peak RSS
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stringify } from 'yaml';
+import { deployBranch } from '../src/deploy/deploy-branch.js';
+import { planDeploy } from '../src/deploy/plan.js';
+import { renderAll } from '../src/deploy/render-all.js';
+import { initGitopsRepo, openLocalStore } from '../src/gitops/local-store.js';
+import { stringifyRecord } from '../src/records/codec.js';
+import type { DeployRecord } from '../src/records/deploy-record.js';
+import { WORKSPACE_FILE } from '../src/records/paths.js';
+import { branchDeployObjects, renderBranchDeploy } from '../src/render/render-branch-deploy.js';
+import { branchSlug } from '../src/spec/names.js';
+import { deployRequestSchema } from '../src/spec/request.js';
+import { workspaceConfigFor } from '../src/workspace/init.js';
+
+const ws = workspaceConfigFor({ id: 'bench', domain: 'previews.example.com' });
+const NOW = '2026-11-01T00:00:00.000Z';
+const sha = (n: number) => n.toString(16).padStart(40, '0');
+
+function requestFor(i: number, commit = i) {
+  return { app: `app${i % 10}`, branch: `feature/task-${i}`, commit_sha: sha(commit), dockerfile: 'Dockerfile', ports: [8080], env: { MODE: 'preview', KEY: '${API_KEY}' } };
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: round(quantile(s, 0.5)), p95: round(quantile(s, 0.95)), n: s.length };
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/** A repo holding `count` branch deploys, created in one commit from planned records. */
+async function seededRepo(count: number): Promise<string> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'x1deploy-bench-')), 'gitops');
+  const files = new Map<string, string>([[WORKSPACE_FILE, stringifyRecord(ws)]]);
+  const apps: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const request = deployRequestSchema(ws.limits).parse(requestFor(i));
+    const slug = branchSlug(request.app, request.branch);
+    const plan = planDeploy({ workspace: ws, apps, app: files.has(`apps/${request.app}/app.yaml`) ? ({} as never) : undefined, existing: undefined }, request, slug, { agent: 'bench', now: NOW });
+    if (!apps.includes(request.app)) apps.push(request.app);
+    for (const [path, text] of plan.changes) files.set(path, text);
+  }
+  await initGitopsRepo(dir, files, { message: `seed ${count}`, author: { name: 'bench', email: 'bench@x1deploy' } });
+  return dir;
+}
+
+async function deployLatency(count: number, runs: number) {
+  const dir = await seededRepo(count);
+  const store = await openLocalStore(dir);
+  // Warm-up: module caches, JIT, the store's object cache.
+  for (let i = 0; i < 5; i++) await deployBranch(store, requestFor(100_000 + i), { agent: 'bench' });
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternate new branches and new versions of existing ones: both are the common case.
+    const input = i % 2 === 0 ? requestFor(200_000 + i) : requestFor(i % Math.max(count, 1), 300_000 + i);
+    const t = performance.now();
+    await deployBranch(store, input, { agent: 'bench' });
+    samples.push(performance.now() - t);
+  }
+  return stats(samples);
+}
+
+async function fullRerender(count: number) {
+  const dir = await seededRepo(count);
+  const store = await openLocalStore(dir);
+  // Change the workspace defaults so that every Deployment changes: the worst case.
+  const changed = { ...ws, defaults: { ...ws.defaults, limits: { cpu: '750m', memory: '768Mi' } } };
+  await store.commit({ parent: await store.head(), changes: new Map([[WORKSPACE_FILE, stringifyRecord(changed)]]), message: 'limits', author: { name: 'b', email: 'b@b' } });
+  let t = performance.now();
+  const result = await renderAll(store);
+  const changedMs = performance.now() - t;
+  t = performance.now();
+  const again = await renderAll(store);
+  const unchangedMs = performance.now() - t;
+  if (!result.commit || again.commit) throw new Error('re-render did not commit exactly once');
+  return { branch_deploys: result.branchDeploys, all_changed_ms: round(changedMs), nothing_changed_ms: round(unchangedMs) };
+}
+
+function renderCost(count: number) {
+  const records: DeployRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const request = deployRequestSchema(ws.limits).parse(requestFor(i));
+    records.push(planDeploy({ workspace: ws, apps: [], app: undefined, existing: undefined }, request, branchSlug(request.app, request.branch), { agent: 'b', now: NOW }).record);
+  }
+  for (const r of records.slice(0, 50)) renderBranchDeploy(ws, r); // warm
+  let t = performance.now();
+  for (const r of records) renderBranchDeploy(ws, r);
+  const cdk8sMs = (performance.now() - t) / count;
+  // The floor: the same objects as plain data (cloned, so each is built anew) and the same YAML.
+  const plain = records.map((r) => branchDeployObjects(ws, r));
+  t = performance.now();
+  for (const objects of plain) for (const o of structuredClone(objects)) stringify(o, { lineWidth: 0 });
+  const floorMs = (performance.now() - t) / count;
+  return { per_branch_deploy_ms: round(cdk8sMs), floor_ms: round(floorMs), ratio: round(cdk8sMs / floorMs) };
+}
+
+const results = {
+  when: new Date().toISOString(),
+  node: process.version,
+  deploy_latency_ms: {
+    repo_0: await deployLatency(0, 60),
+    repo_100: await deployLatency(100, 60),
+    repo_1000: await deployLatency(1000, 60),
+  },
+  rerender_1000: await fullRerender(1000),
+  render_cost: renderCost(1000),
+  peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+};
+const targets = {
+  'p50 at 1,000 ≤ 40 ms': results.deploy_latency_ms.repo_1000.p50 <= 40,
+  'p50 at 1,000 ≤ 1.5× empty': results.deploy_latency_ms.repo_1000.p50 <= 1.5 * results.deploy_latency_ms.repo_0.p50,
+  're-render of 1,000 ≤ 5 s': results.rerender_1000.all_changed_ms <= 5000,
+  'render ≤ 2.5× floor': results.render_cost.ratio <= 2.5,
+  'peak RSS ≤ 300 MB': results.peak_rss_mb <= 300,
+};
+console.log(JSON.stringify(results, null, 2));
+for (const [what, ok] of Object.entries(targets)) console.log(`${ok ? 'met ' : 'MISSED'}  ${what}`);
+writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);

@@ -1,0 +1,365 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  NotAGitopsRepoError,
+  RepoNotEmptyError,
+  StaleHeadError,
+  initGitopsRepo,
+  openLocalStore,
+  type FileChanges,
+} from '../src/gitops/index.js';
+
+const author = { name: 'x1deploy test', email: 'test@example.com', timestamp: 1_700_000_000 };
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'x1-gitops-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: dir, encoding: 'utf8' });
+}
+
+/** path -> content of every tracked file at HEAD, read by the git CLI. */
+function headFiles(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of git(dir, 'ls-tree', '-r', '-z', 'HEAD').split('\0').filter(Boolean)) {
+    const [meta, path] = line.split('\t') as [string, string];
+    out.set(path, execFileSync('git', ['cat-file', 'blob', meta.split(' ')[2]!], { cwd: dir, encoding: 'utf8' }));
+  }
+  return out;
+}
+
+/** path -> content of every file in the work tree (outside .git), and every folder. */
+function workTree(dir: string): { files: Map<string, string>; folders: string[] } {
+  const files = new Map<string, string>();
+  const folders: string[] = [];
+  const walk = (at: string) => {
+    for (const name of readdirSync(at)) {
+      const abs = join(at, name);
+      if (name === '.git' && at === dir) continue;
+      if (statSync(abs).isDirectory()) {
+        folders.push(relative(dir, abs));
+        walk(abs);
+      } else files.set(relative(dir, abs), readFileSync(abs, 'utf8'));
+    }
+  };
+  walk(dir);
+  return { files, folders: folders.sort() };
+}
+
+function expectClean(dir: string): void {
+  expect(git(dir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  // --strict also checks tree entry order and modes written by hand.
+  execFileSync('git', ['fsck', '--strict', '--no-progress'], { cwd: dir, stdio: 'pipe' });
+}
+
+const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+
+const seed = new Map([
+  ['README.md', '# gitops\n'],
+  ['apps/web/branches/feat-a/deploy.yaml', 'slug: feat-a\n'],
+  ['apps/web/branches/feat-b/deploy.yaml', 'slug: feat-b\n'],
+  ['rendered/web/feat-a/deployment.yaml', 'kind: Deployment\n'],
+  ['rendered/web/feat-a/service.yaml', 'kind: Service\n'],
+  ['rendered/web/feat-b/deployment.yaml', 'kind: Deployment\n'],
+]);
+
+async function seeded() {
+  const dir = tempDir();
+  const first = await initGitopsRepo(dir, seed, { message: 'init gitops', author });
+  return { dir, first, store: await openLocalStore(dir) };
+}
+
+describe('initGitopsRepo', () => {
+  it('writes exactly the files in one commit, with a clean work tree and index', async () => {
+    const { dir, first, store } = await seeded();
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(first);
+    expect(git(dir, 'log', '--format=%H %an <%ae> %at %s')).toBe(`${first} x1deploy test <test@example.com> 1700000000 init gitops\n`);
+    expect(git(dir, 'symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
+    expect(sorted(headFiles(dir))).toEqual(sorted(seed));
+    expect(sorted(workTree(dir).files)).toEqual(sorted(seed));
+    expectClean(dir);
+    expect(store.branch).toBe('main');
+    expect(await store.head()).toBe(first);
+  });
+
+  it('honours the branch option', async () => {
+    const dir = tempDir();
+    await initGitopsRepo(dir, new Map([['a.txt', 'a\n']]), { branch: 'gitops', message: 'init', author });
+    expect(git(dir, 'symbolic-ref', 'HEAD').trim()).toBe('refs/heads/gitops');
+    expect((await openLocalStore(dir)).branch).toBe('gitops');
+    expectClean(dir);
+  });
+
+  it('refuses a non-empty folder and writes nothing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'keep.txt'), 'mine\n');
+    await expect(initGitopsRepo(dir, seed, { message: 'init', author })).rejects.toBeInstanceOf(RepoNotEmptyError);
+    expect(readdirSync(dir)).toEqual(['keep.txt']);
+    expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('mine\n');
+  });
+
+  it('creates a folder that does not exist yet', async () => {
+    const dir = join(tempDir(), 'nested', 'gitops');
+    await initGitopsRepo(dir, new Map([['a.txt', 'a\n']]), { message: 'init', author });
+    expectClean(dir);
+  });
+});
+
+describe('openLocalStore', () => {
+  it('gives NotAGitopsRepoError with an init hint on a folder that is not a repo', async () => {
+    const dir = tempDir();
+    const error = await openLocalStore(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotAGitopsRepoError);
+    expect((error as Error).name).toBe('NotAGitopsRepoError');
+    expect((error as Error).message).toMatch(/x1deploy init/);
+    await expect(openLocalStore(join(dir, 'missing'))).rejects.toBeInstanceOf(NotAGitopsRepoError);
+  });
+});
+
+describe('reading', () => {
+  it('reads files and lists folders at a commit', async () => {
+    const { first, store } = await seeded();
+    expect(await store.readFile(first, 'apps/web/branches/feat-a/deploy.yaml')).toBe('slug: feat-a\n');
+    expect(await store.readFile(first, 'apps/web/branches/nope.yaml')).toBeUndefined();
+    expect(await store.readFile(first, 'apps/web')).toBeUndefined();
+    expect(await store.readFile(first, 'README.md/x')).toBeUndefined();
+    expect((await store.listDir(first, '')).sort()).toEqual(['README.md', 'apps', 'rendered']);
+    expect((await store.listDir(first, '.')).sort()).toEqual(['README.md', 'apps', 'rendered']);
+    expect((await store.listDir(first, 'rendered/web/feat-a')).sort()).toEqual(['deployment.yaml', 'service.yaml']);
+    expect(await store.listDir(first, 'rendered/api')).toEqual([]);
+    expect(await store.listDir(first, 'README.md')).toEqual([]);
+    // A commit that does not exist is a mistake, not an empty repo.
+    await expect(store.readFile('0'.repeat(40), 'README.md')).rejects.toThrow();
+  });
+});
+
+describe('commit', () => {
+  it('adds, modifies and deletes files and deletes a folder, keeping work tree and index in step', async () => {
+    const { dir, first, store } = await seeded();
+    const changes: FileChanges = new Map<string, string | null>([
+      ['apps/web/branches/feat-c/deploy.yaml', 'slug: feat-c\n'],
+      ['rendered/web/feat-c/deployment.yaml', 'kind: Deployment\nname: c\n'],
+      ['README.md', '# gitops\nnow with more\n'],
+      ['rendered/web/feat-a/service.yaml', null],
+      ['apps/web/branches/feat-b', null],
+      ['rendered/web/feat-b', null],
+    ]);
+    const oid = await store.commit({ parent: first, changes, message: 'deploy feat-c', author });
+    expect(oid).toMatch(/^[0-9a-f]{40}$/);
+    expect(await store.head()).toBe(oid);
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(oid);
+    expect(git(dir, 'rev-parse', 'HEAD^').trim()).toBe(first);
+    const expected = new Map([
+      ['README.md', '# gitops\nnow with more\n'],
+      ['apps/web/branches/feat-a/deploy.yaml', 'slug: feat-a\n'],
+      ['apps/web/branches/feat-c/deploy.yaml', 'slug: feat-c\n'],
+      ['rendered/web/feat-a/deployment.yaml', 'kind: Deployment\n'],
+      ['rendered/web/feat-c/deployment.yaml', 'kind: Deployment\nname: c\n'],
+    ]);
+    expect(sorted(headFiles(dir))).toEqual(sorted(expected));
+    const tree = workTree(dir);
+    expect(sorted(tree.files)).toEqual(sorted(expected));
+    // The deleted folders are gone from the work tree, not left empty.
+    expect(tree.folders).not.toContain('apps/web/branches/feat-b');
+    expect(tree.folders).not.toContain('rendered/web/feat-b');
+    expectClean(dir);
+    expect(await store.readFile(oid!, 'rendered/web/feat-c/deployment.yaml')).toBe('kind: Deployment\nname: c\n');
+    expect(await store.readFile(first, 'rendered/web/feat-b/deployment.yaml')).toBe('kind: Deployment\n');
+  });
+
+  it('removes folders left empty by deleting their last file', async () => {
+    const { dir, first, store } = await seeded();
+    await store.commit({ parent: first, changes: new Map([['rendered/web/feat-b/deployment.yaml', null]]), message: 'rm', author });
+    expect(existsSync(join(dir, 'rendered/web/feat-b'))).toBe(false);
+    expect(git(dir, 'ls-tree', 'HEAD', 'rendered/web/').trim().split('\n')).toHaveLength(1);
+    expectClean(dir);
+  });
+
+  it('replaces a file with a folder, a folder with a file, and a folder with new contents', async () => {
+    const { dir, first, store } = await seeded();
+    const changes = new Map<string, string | null>([
+      ['README.md/inner.md', 'now a folder\n'],
+      ['apps/web/branches/feat-a', 'now a file\n'],
+      ['rendered/web/feat-b', null],
+      ['rendered/web/feat-b/all.yaml', 'kind: List\n'],
+    ]);
+    const oid = await store.commit({ parent: first, changes, message: 'reshape', author });
+    const expected = new Map([
+      ['README.md/inner.md', 'now a folder\n'],
+      ['apps/web/branches/feat-a', 'now a file\n'],
+      ['apps/web/branches/feat-b/deploy.yaml', 'slug: feat-b\n'],
+      ['rendered/web/feat-a/deployment.yaml', 'kind: Deployment\n'],
+      ['rendered/web/feat-a/service.yaml', 'kind: Service\n'],
+      ['rendered/web/feat-b/all.yaml', 'kind: List\n'],
+    ]);
+    expect(sorted(headFiles(dir))).toEqual(sorted(expected));
+    expect(sorted(workTree(dir).files)).toEqual(sorted(expected));
+    expect(await store.head()).toBe(oid);
+    expectClean(dir);
+  });
+
+  it('makes no commit when nothing changes', async () => {
+    const { dir, first, store } = await seeded();
+    const changes = new Map<string, string | null>([
+      ['README.md', '# gitops\n'],
+      ['apps/api', null],
+      ['rendered/web/feat-a/missing.yaml', null],
+      // Below a path that holds a file there is nothing to delete; the file stays.
+      ['rendered/web/feat-a/service.yaml/inner', null],
+    ]);
+    expect(await store.commit({ parent: first, changes, message: 'noop', author })).toBeUndefined();
+    expect(await store.head()).toBe(first);
+    expect(git(dir, 'rev-list', '--count', 'HEAD').trim()).toBe('1');
+    expectClean(dir);
+  });
+
+  it('throws StaleHeadError on a stale parent and changes nothing', async () => {
+    const { dir, first, store } = await seeded();
+    const second = await store.commit({ parent: first, changes: new Map([['a.txt', 'a\n']]), message: 'a', author });
+    const indexBefore = readFileSync(join(dir, '.git/index'));
+    const treeBefore = workTree(dir);
+    const changes = new Map<string, string | null>([['b.txt', 'b\n'], ['README.md', null]]);
+    const error = await store.commit({ parent: first, changes, message: 'b', author }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StaleHeadError);
+    expect(error).toMatchObject({ expected: first, actual: second });
+    expect(await store.head()).toBe(second);
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(second);
+    expect(readFileSync(join(dir, '.git/index')).equals(indexBefore)).toBe(true);
+    expect(workTree(dir)).toEqual(treeBefore);
+    for (const lock of ['x1deploy.lock', 'index.lock', 'refs/heads/main.lock']) expect(existsSync(join(dir, '.git', lock))).toBe(false);
+    expectClean(dir);
+  });
+
+  it('lets exactly one of two concurrent commits from the same parent win', async () => {
+    const { dir, first } = await seeded();
+    // Two stores, as two x1deploy processes would have.
+    const [a, b] = await Promise.all([openLocalStore(dir), openLocalStore(dir)]);
+    const results = await Promise.allSettled([
+      a.commit({ parent: first, changes: new Map([['apps/web/branches/one/deploy.yaml', 'one\n']]), message: 'one', author }),
+      b.commit({ parent: first, changes: new Map([['apps/web/branches/two/deploy.yaml', 'two\n']]), message: 'two', author }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(StaleHeadError);
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe((won[0] as PromiseFulfilledResult<string>).value);
+    expect(git(dir, 'rev-list', '--count', 'HEAD').trim()).toBe('2');
+    expectClean(dir);
+  });
+
+  it('waits for the x1deploy lock before touching the branch', async () => {
+    const { dir, first, store } = await seeded();
+    const lockFile = join(dir, '.git/x1deploy.lock');
+    writeFileSync(lockFile, '');
+    const pending = store.commit({ parent: first, changes: new Map([['a.txt', 'a\n']]), message: 'a', author });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(first);
+    rmSync(lockFile);
+    const oid = await pending;
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(oid);
+    expect(existsSync(lockFile)).toBe(false);
+    expectClean(dir);
+  });
+
+  it('round-trips newlines and unicode byte for byte', async () => {
+    const { dir, first, store } = await seeded();
+    const texts = new Map([
+      ['crlf.txt', 'line one\r\nline two\r\n'],
+      ['no-final-newline.txt', 'last line'],
+      ['unicode/日本語.yaml', '\uFEFFname: ünïcödé ✓ 🚀\n\tblank lines follow\n\n\n'],
+      ['empty.txt', ''],
+    ]);
+    const oid = await store.commit({ parent: first, changes: texts, message: 'text', author });
+    for (const [path, text] of texts) {
+      expect(await store.readFile(oid!, path)).toBe(text);
+      expect(execFileSync('git', ['cat-file', 'blob', `HEAD:${path}`], { cwd: dir }).equals(Buffer.from(text, 'utf8'))).toBe(true);
+      expect(readFileSync(join(dir, path)).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
+    expectClean(dir);
+  });
+
+  it('keeps the index valid after the git CLI has rewritten it', async () => {
+    const { dir, first, store } = await seeded();
+    // write-tree stores a cache-tree extension in the index, which the next commit makes stale.
+    git(dir, 'write-tree');
+    git(dir, 'status', '--porcelain');
+    const oid = await store.commit({ parent: first, changes: new Map([['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n']]), message: 'port', author });
+    expect(git(dir, 'write-tree').trim()).toBe(git(dir, 'rev-parse', `${oid}^{tree}`).trim());
+    expectClean(dir);
+  });
+
+  it('agrees with a simple model over random changes, including file/folder swaps', async () => {
+    const dir = tempDir();
+    let model = new Map([['x', '1\n']]);
+    let head = await initGitopsRepo(dir, model, { message: 'init', author });
+    const store = await openLocalStore(dir);
+    let seed = 7;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    // 'a-b' and 'a.b' sort between 'a' and 'a/' in the index, which is where mistakes hide.
+    const names = ['a', 'b', 'a-b', 'a.b', 'é'];
+    for (let step = 0; step < 30; step++) {
+      const changes = new Map<string, string | null>();
+      for (let k = 1 + rnd(4); k > 0; k--) {
+        const path = Array.from({ length: 1 + rnd(3) }, () => names[rnd(names.length)]).join('/');
+        changes.set(path, rnd(3) === 0 ? null : `v${rnd(3)}\n`);
+      }
+      const paths = [...changes.keys()];
+      if (paths.some((p) => typeof changes.get(p) === 'string' && paths.some((q) => q.startsWith(`${p}/`)))) continue;
+      const next = new Map(model);
+      const under = (k: string, p: string) => k === p || k.startsWith(`${p}/`);
+      for (const [p, v] of changes) if (v === null) for (const k of [...next.keys()]) if (under(k, p)) next.delete(k);
+      for (const [p, v] of changes) {
+        if (v === null) continue;
+        for (const k of [...next.keys()]) if (under(k, p) || p.startsWith(`${k}/`)) next.delete(k);
+        next.set(p, v);
+      }
+      const oid = await store.commit({ parent: head, changes, message: `step ${step}`, author });
+      expect(oid === undefined, JSON.stringify([...changes])).toBe(sorted(next).join() === sorted(model).join());
+      head = oid ?? head;
+      model = next;
+      expect(sorted(headFiles(dir)), JSON.stringify([...changes])).toEqual(sorted(model));
+      expect(git(dir, 'status', '--porcelain', '--untracked-files=all'), JSON.stringify([...changes])).toBe('');
+    }
+    expect(sorted(workTree(dir).files)).toEqual(sorted(model));
+    expect(workTree(dir).folders.filter((f) => readdirSync(join(dir, f)).length === 0)).toEqual([]);
+    expectClean(dir);
+  });
+
+  it('works on a repo whose objects and refs git gc has packed', async () => {
+    const { dir, first } = await seeded();
+    git(dir, 'gc', '--quiet');
+    expect(existsSync(join(dir, '.git/refs/heads/main'))).toBe(false);
+    const store = await openLocalStore(dir);
+    expect(await store.head()).toBe(first);
+    expect(await store.readFile(first, 'rendered/web/feat-a/service.yaml')).toBe('kind: Service\n');
+    const changes = new Map<string, string | null>([['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n'], ['apps/web/branches/feat-b', null]]);
+    const oid = await store.commit({ parent: first, changes, message: 'after gc', author });
+    expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(oid);
+    expect(await store.readFile(oid!, 'rendered/web/feat-a/service.yaml')).toBe('kind: Service\nport: 80\n');
+    expect(await store.listDir(oid!, 'apps/web/branches')).toEqual(['feat-a']);
+    expectClean(dir);
+  });
+
+  it('chains commits and reads every version back', async () => {
+    const { dir, first, store } = await seeded();
+    let head = first;
+    for (let i = 0; i < 5; i++) {
+      head = (await store.commit({ parent: head, changes: new Map([[`apps/web/branches/b${i}/deploy.yaml`, `rev ${i}\n`]]), message: `b${i}`, author }))!;
+    }
+    expect(git(dir, 'rev-list', '--count', 'HEAD').trim()).toBe('6');
+    expect((await store.listDir(head, 'apps/web/branches')).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'feat-a', 'feat-b']);
+    expectClean(dir);
+  });
+});

@@ -1,0 +1,52 @@
+// A fresh workspace gitops repo in a temp folder, plus real-git probes of its state.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLocalStore } from '../../src/gitops/local-store.js';
+import type { GitopsStore } from '../../src/gitops/store.js';
+import type { WorkspaceInit } from '../../src/workspace/config.js';
+import { initWorkspace } from '../../src/workspace/init.js';
+
+export const FIXED_NOW = new Date('2026-11-01T12:00:00.000Z');
+
+export function tempDir(prefix = 'x1deploy-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function makeWorkspaceRepo(init: WorkspaceInit = {}): Promise<{ dir: string; store: GitopsStore }> {
+  const dir = join(tempDir(), 'gitops');
+  await initWorkspace(dir, init, FIXED_NOW);
+  return { dir, store: await openLocalStore(dir) };
+}
+
+export function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+}
+
+/** Everything a command could change: HEAD, refs, index, and every work-tree file's bytes. */
+export function repoFingerprint(dir: string): string {
+  const hash = createHash('sha256');
+  hash.update(git(dir, 'rev-parse', 'HEAD'));
+  hash.update(git(dir, 'for-each-ref'));
+  hash.update(readFileSync(join(dir, '.git', 'index')));
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      if (name === '.git') continue;
+      const p = join(d, name);
+      hash.update(p);
+      if (statSync(p).isDirectory()) walk(p);
+      else hash.update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
+}
+
+export const SHA_A = '1'.repeat(40);
+export const SHA_B = '2'.repeat(40);
+
+export function request(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { app: 'api', branch: 'feat/x', commit_sha: SHA_A, dockerfile: 'Dockerfile', ports: [8080], ...overrides };
+}
