@@ -9,9 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { deployBranch } from '../src/deploy/deploy-branch.js';
-import { planDeploy } from '../src/deploy/plan.js';
+import { newBranchDeploy, planDeploy } from '../src/deploy/plan.js';
+import { addGrant } from '../src/grants/edit-grants.js';
+import { emptyGrantsFile, GRANTS_FILE, type Grant } from '../src/grants/grants-file.js';
+import type { AppRecord } from '../src/records/app-record.js';
 import { renderAll } from '../src/deploy/render-all.js';
 import { initGitopsRepo, openLocalStore } from '../src/gitops/local-store.js';
 import { stringifyRecord } from '../src/records/codec.js';
@@ -22,9 +25,12 @@ import { branchSlug } from '../src/spec/names.js';
 import { deployRequestSchema } from '../src/spec/request.js';
 import { workspaceConfigFor } from '../src/workspace/init.js';
 
-const ws = workspaceConfigFor({ id: 'bench', domain: 'previews.example.com' });
+const defaults = workspaceConfigFor({ id: 'bench', domain: 'previews.example.com' });
+const ws = { ...defaults, limits: { ...defaults.limits, maxBranchDeploys: 1_000_000 } };
 const NOW = '2026-11-01T00:00:00.000Z';
 const sha = (n: number) => n.toString(16).padStart(40, '0');
+
+const BENCH_GRANT = { allowed: true as const, mode: 'auto' as const, grant: {} as Grant };
 
 function requestFor(i: number, commit = i) {
   return { app: `app${i % 10}`, branch: `feature/task-${i}`, commit_sha: sha(commit), dockerfile: 'Dockerfile', ports: [8080], env: { MODE: 'preview', KEY: '${API_KEY}' } };
@@ -46,11 +52,23 @@ async function seededRepo(count: number): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), 'x1deploy-bench-')), 'gitops');
   const files = new Map<string, string>([[WORKSPACE_FILE, stringifyRecord(ws)]]);
   const apps: string[] = [];
+  const appRecords = new Map<string, AppRecord>();
+  let grants = emptyGrantsFile();
+  for (let a = 0; a < 10; a++) grants = addGrant(grants, { agent: 'bench', app: `app${a}`, branches: '*', mode: 'auto', by: 'owner', now: NOW }).file;
+  files.set(GRANTS_FILE, stringifyRecord(grants));
   for (let i = 0; i < count; i++) {
     const request = deployRequestSchema(ws.limits).parse(requestFor(i));
     const slug = branchSlug(request.app, request.branch);
-    const plan = planDeploy({ workspace: ws, apps, app: files.has(`apps/${request.app}/app.yaml`) ? ({} as never) : undefined, existing: undefined }, request, slug, { agent: 'bench', now: NOW });
-    if (!apps.includes(request.app)) apps.push(request.app);
+    const plan = planDeploy(
+      { workspace: ws, apps, app: apps.includes(request.app) ? appRecords.get(request.app) : undefined, existing: undefined, authorization: BENCH_GRANT, previewCount: 0 },
+      request,
+      slug,
+      { agent: 'bench', now: NOW },
+    );
+    if (!apps.includes(request.app)) {
+      apps.push(request.app);
+      appRecords.set(request.app, parse(plan.changes.get(`apps/${request.app}/app.yaml`)!));
+    }
     for (const [path, text] of plan.changes) files.set(path, text);
   }
   await initGitopsRepo(dir, files, { message: `seed ${count}`, author: { name: 'bench', email: 'bench@x1deploy' } });
@@ -100,7 +118,7 @@ function renderCost(count: number) {
   const records: DeployRecord[] = [];
   for (let i = 0; i < count; i++) {
     const request = deployRequestSchema(ws.limits).parse(requestFor(i));
-    records.push(planDeploy({ workspace: ws, apps: [], app: undefined, existing: undefined }, request, branchSlug(request.app, request.branch), { agent: 'b', now: NOW }).record);
+    records.push(newBranchDeploy(ws, request, branchSlug(request.app, request.branch), { agent: 'b', now: NOW }));
   }
   for (const r of records.slice(0, 50)) renderBranchDeploy(ws, r); // warm
   let t = performance.now();

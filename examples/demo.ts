@@ -6,14 +6,21 @@ import { parse } from 'yaml';
 import { deployBranch } from '../src/deploy/deploy-branch.js';
 import { listBranchDeploys } from '../src/deploy/list.js';
 import { openLocalStore } from '../src/gitops/local-store.js';
+import { grantDeploy } from '../src/grants/grant-commands.js';
 import { initWorkspace } from '../src/workspace/init.js';
 
 const repo = resolve(process.argv[2] ?? 'demo-gitops');
-if (!existsSync(join(repo, '.git'))) {
+const fresh = !existsSync(join(repo, '.git'));
+if (fresh) {
   await initWorkspace(repo, {});
   console.log(`Created the gitops repo ${repo} (workspace demo)`);
 }
 const store = await openLocalStore(repo);
+if (fresh) {
+  // The owner lets the demo agent ship app "api" straight to the default branch.
+  const { summary } = await grantDeploy(store, { agent: 'demo-agent', app: 'api', branches: '*', mode: 'auto', by: 'demo-owner' });
+  console.log(summary);
+}
 const dir = join(import.meta.dirname, 'requests');
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
   const { answer, commit } = await deployBranch(store, parse(readFileSync(join(dir, file), 'utf8')), { agent: 'demo-agent' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { parse } from 'yaml';
 import { BranchDeployChart } from '../charts-src/branch-deploy-chart.js';
-import { planDeploy } from '../src/deploy/plan.js';
+import { newBranchDeploy } from '../src/deploy/plan.js';
 import { branchDeployChartProps } from '../src/render/render-branch-deploy.js';
 import { branchSlug } from '../src/spec/names.js';
 import { deployRequestSchema } from '../src/spec/request.js';
@@ -17,10 +17,7 @@ const app = new App();
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
   const request = deployRequestSchema(workspace.limits).parse(parse(readFileSync(join(dir, file), 'utf8')));
   const slug = branchSlug(request.app, request.branch);
-  const { record } = planDeploy({ workspace, apps: [], app: undefined, existing: undefined }, request, slug, {
-    agent: 'example-agent',
-    now: '2026-01-01T00:00:00.000Z',
-  });
+  const record = newBranchDeploy(workspace, request, slug, { agent: 'example-agent', now: '2026-01-01T00:00:00.000Z' });
   new BranchDeployChart(app, `${request.app}-${slug}`, branchDeployChartProps(workspace, record));
 }
 app.synth();

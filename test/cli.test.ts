@@ -18,6 +18,15 @@ describe('x1deploy CLI', () => {
     expect(git(dir, 'status', '--porcelain')).toBe('');
   });
 
+  it('grant lets agent-7 deploy api and web on every branch', () => {
+    for (const app of ['api', 'web']) {
+      const r = runCli(['grant', '--repo', dir, '--agent', 'agent-7', '--app', app, '--branches', '*', '--mode', 'auto', '--by', 'owner', '--json']);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).summary).toBe(`owner granted agent-7 auto deploys of ${app} on *`);
+    }
+    expect(git(dir, 'log', '-1', '--format=%an %s')).toBe('owner Grants: owner granted agent-7 auto deploys of web on *');
+  });
+
   it('init refuses bad flags by name and writes nothing', () => {
     const other = join(tempDir(), 'bad');
     const r = runCli(['init', other, '--workspace', 'Bad_Id', '--json']);

@@ -37,6 +37,8 @@ describe('deploy', () => {
         `rendered/api/${slug}/service.yaml`,
         'rendered/_workspace/certificate-api-previews.yaml',
         'rendered/_workspace/kustomization.yaml',
+        // The namespace quota grows with the number of apps (each default branch is a deploy).
+        'rendered/_workspace/resourcequota-x1deploy-previews.yaml',
       ].sort(),
     );
     const message = git(dir, 'log', '-1', '--format=%B');

@@ -150,7 +150,7 @@ describe('renderBranchDeploy', () => {
 describe('renderWorkspace', () => {
   it('renders one wildcard certificate per app, valid against the cert-manager schema', () => {
     const files = renderWorkspace(ws, ['web', 'api']);
-    const certs = objects(files);
+    const certs = objects(files).filter((o) => o.kind === 'Certificate');
     expect(certs.map((c) => c.spec.dnsNames[0])).toEqual(['*.api.acme.previews.example.com', '*.web.acme.previews.example.com']);
     expect(certs[0]!.spec.secretName).toBe('api-previews-tls');
     expectValidManifests(validator, certs);
@@ -158,7 +158,7 @@ describe('renderWorkspace', () => {
 
   it('renders no certificates in per-host mode', () => {
     const files = renderWorkspace({ ...ws, tls: { ...ws.tls, mode: 'per-host' } }, ['api']);
-    expect(objects(files)).toEqual([]);
+    expect(objects(files).filter((o) => o.kind === 'Certificate')).toEqual([]);
   });
 });
 

@@ -77,7 +77,7 @@ describe('deploy request', () => {
 
   it('converts to a JSON schema for the CLI help and the MCP tool', () => {
     const json = z.toJSONSchema(deployRequestSchema(), { io: 'input' }) as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-    expect(Object.keys(json.properties)).toEqual(['app', 'branch', 'commit_sha', 'dockerfile', 'ports', 'env', 'replicas', 'resources']);
+    expect(Object.keys(json.properties)).toEqual(['app', 'branch', 'commit_sha', 'dockerfile', 'ports', 'env', 'replicas', 'repo', 'resources']);
     expect(json.required.sort()).toEqual(['app', 'branch', 'commit_sha', 'ports']);
     expect(json.additionalProperties).toBe(false);
   });

@@ -1,10 +1,7 @@
 // How the CLI answers: one JSON object on stdout with --json, readable text otherwise; user errors
 // never print a stack trace. Exit codes: 0 ok, 1 invalid input or repo problem, 2 internal error,
 // 3 denied.
-import { InvalidRequestError, TooManyConflictsError } from '../deploy/errors.js';
-import { SlugCollisionError } from '../deploy/plan.js';
-import { RecordFileError } from '../records/codec.js';
-import { NotInitializedError } from '../records/snapshot.js';
+import { DeniedError, InvalidRequestError } from '../deploy/errors.js';
 import { InvalidWorkspaceError } from '../workspace/init.js';
 import type { FieldIssue } from '../spec/request.js';
 
@@ -31,6 +28,11 @@ const USER_ERRORS = new Set([
   'TooManyConflictsError',
   'StaleHeadError',
   'InvalidWorkspaceError',
+  'RollbackRefusedError',
+  'UnknownBranchDeployError',
+  'NothingToRevokeError',
+  'InvalidChangePathError',
+  'RepoLockedError',
 ]);
 
 export interface Output {
@@ -53,10 +55,12 @@ export function reportError(out: Output, err: unknown): number {
     else process.stderr.write(`x1deploy: ${error}:\n${issuesText(err.issues)}\n`);
     return EXIT_INVALID;
   }
-  const known =
-    err instanceof Error &&
-    (USER_ERRORS.has(err.name) || err instanceof RecordFileError || err instanceof NotInitializedError || err instanceof SlugCollisionError || err instanceof TooManyConflictsError);
-  if (known) {
+  if (err instanceof DeniedError) {
+    if (out.json) process.stdout.write(`${JSON.stringify({ denied: true, reason: err.reason })}\n`);
+    else process.stderr.write(`x1deploy: denied: ${err.reason}\n`);
+    return EXIT_DENIED;
+  }
+  if (err instanceof Error && USER_ERRORS.has(err.name)) {
     if (out.json) process.stdout.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
     else process.stderr.write(`x1deploy: ${(err as Error).message}\n`);
     return EXIT_INVALID;

@@ -1,23 +1,26 @@
-// The deploy command: read at the tip, validate, plan, then write one commit. When the tip moved
-// meanwhile the request is planned again against the new tip (never replayed blindly).
-import { StaleHeadError, type GitopsStore } from '../gitops/store.js';
+// The deploy command: read at the tip, validate, authorize, plan, then write one commit.
+import { authorize } from '../grants/authorize.js';
+import type { GitopsStore } from '../gitops/store.js';
+import type { Version } from '../records/deploy-record.js';
 import { RepoSnapshot } from '../records/snapshot.js';
+import { sameRequest } from '../versions/lifecycle.js';
 import { AgentIdSchema } from '../spec/agent.js';
 import { branchSlug } from '../spec/names.js';
 import { deployRequestSchema, toFieldIssues, type DeployRequest } from '../spec/request.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
-import { InvalidRequestError, TooManyConflictsError } from './errors.js';
+import { InvalidRequestError } from './errors.js';
 import { planDeploy, type DeployAnswer } from './plan.js';
+import { committerFor, proposalBranchName, withFreshTip, writePlanned } from './write-plan.js';
 
-export interface DeployOptions {
+export interface ActorOptions {
   readonly agent: string;
   readonly clock?: () => Date;
   readonly maxAttempts?: number;
 }
 
 export interface DeployResult {
-  readonly answer: DeployAnswer;
-  /** The gitops commit made; undefined when the branch already ran this request. */
+  readonly answer: DeployAnswer & { readonly gitops_branch?: string };
+  /** The gitops commit made; undefined when the branch already had this request. */
   readonly commit: string | undefined;
 }
 
@@ -27,41 +30,50 @@ export function validateDeployRequest(input: unknown, ws: WorkspaceConfig): Depl
   return parsed.data;
 }
 
-export function committerFor(agent: string, now: Date) {
-  return { name: agent, email: `${agent.replace(/@/g, '.')}@agents.x1deploy`, timestamp: Math.floor(now.getTime() / 1000) };
+export function validAgent(agent: string): string {
+  const parsed = AgentIdSchema.safeParse(agent);
+  if (!parsed.success) throw new InvalidRequestError([{ path: 'agent', message: parsed.error.issues[0]!.message }]);
+  return parsed.data;
 }
 
-export async function deployBranch(store: GitopsStore, input: unknown, options: DeployOptions): Promise<DeployResult> {
-  const agent = AgentIdSchema.safeParse(options.agent);
-  if (!agent.success) throw new InvalidRequestError([{ path: 'agent', message: agent.error.issues[0]!.message }]);
+export async function deployBranch(store: GitopsStore, input: unknown, options: ActorOptions): Promise<DeployResult> {
+  const agent = validAgent(options.agent);
   const clock = options.clock ?? (() => new Date());
-  const maxAttempts = options.maxAttempts ?? 8;
-
-  for (let attempt = 1; ; attempt++) {
-    const snapshot = await RepoSnapshot.atHead(store);
+  return withFreshTip(store, options.maxAttempts ?? 8, async (snapshot) => {
     const workspace = await snapshot.workspace();
     const request = validateDeployRequest(input, workspace);
     const slug = branchSlug(request.app, request.branch);
-    const [apps, app, existing] = await Promise.all([
+    const [apps, app, existing, grants, previewCount] = await Promise.all([
       snapshot.apps(),
       snapshot.app(request.app),
       snapshot.deployRecord(request.app, slug),
+      snapshot.grants(),
+      snapshot.previewCount(),
     ]);
+    const authorization = authorize(grants, agent, request.app, request.branch);
     const now = clock();
-    const plan = planDeploy({ workspace, apps, app, existing }, request, slug, { agent: agent.data, now: now.toISOString() });
-    if (plan.changes.size === 0) return { answer: plan.answer, commit: undefined };
-    try {
-      const commit = await store.commit({
-        parent: snapshot.commit,
-        changes: plan.changes,
-        message: plan.message,
-        author: committerFor(agent.data, now),
-      });
-      return { answer: plan.answer, commit };
-    } catch (err) {
-      if (!(err instanceof StaleHeadError)) throw err;
-      if (attempt >= maxAttempts) throw new TooManyConflictsError(attempt);
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    const plan = planDeploy({ workspace, apps, app, existing, authorization, previewCount }, request, slug, { agent, now: now.toISOString() });
+    const proposalBranch = proposalBranchName(request.app, slug, plan.version.number);
+    if (plan.answer.mode === 'review' && plan.changes.size > 0) {
+      const proposed = await alreadyProposed(snapshot, proposalBranch, request.app, slug, plan.version);
+      if (proposed) return { answer: { ...plan.answer, gitops_branch: proposalBranch }, commit: proposed };
     }
-  }
+    const outcome = await writePlanned(store, snapshot.commit, {
+      changes: plan.changes,
+      message: plan.message,
+      author: committerFor(agent, now),
+      mode: plan.answer.mode,
+      proposalBranch,
+    });
+    const answer = outcome.gitopsBranch ? { ...plan.answer, gitops_branch: outcome.gitopsBranch } : plan.answer;
+    return { answer, commit: outcome.commit };
+  });
+}
+
+/** The open proposal of this version, when it asks for the same commit and spec. */
+async function alreadyProposed(snapshot: RepoSnapshot, branch: string, app: string, slug: string, version: Version): Promise<string | undefined> {
+  const head = await snapshot.store.branchHead(branch);
+  if (head === undefined) return undefined;
+  const proposed = (await new RepoSnapshot(snapshot.store, head).deployRecord(app, slug))?.versions[version.number - 1];
+  return proposed && sameRequest(proposed, version) ? head : undefined;
 }

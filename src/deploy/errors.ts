@@ -15,3 +15,27 @@ export class TooManyConflictsError extends Error {
     this.name = 'TooManyConflictsError';
   }
 }
+
+/** The agent may not do this (no matching grant, or over a workspace limit). Nothing was written. */
+export class DeniedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'DeniedError';
+  }
+}
+
+/** A rollback that cannot be done as asked. Nothing was written. */
+export class RollbackRefusedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RollbackRefusedError';
+  }
+}
+
+/** No branch deploy matches the app and branch asked for. */
+export class UnknownBranchDeployError extends Error {
+  constructor(app: string, branch: string) {
+    super(`app ${app} has no branch deploy for branch ${branch}; deploy it first (x1deploy list shows what exists)`);
+    this.name = 'UnknownBranchDeployError';
+  }
+}

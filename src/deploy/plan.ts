@@ -1,15 +1,19 @@
 // Planning a deploy is pure: the repo state read at one commit plus the validated request give
-// the new records, the rendered files and the commit message. Nothing is written here.
+// the decision (denied, or the new records, rendered files and commit message). Nothing is
+// written here; every check runs before anything is planned for writing.
+import type { Authorization } from '../grants/authorize.js';
+import type { GrantMode } from '../grants/grants-file.js';
 import { stringifyRecord } from '../records/codec.js';
 import type { AppRecord } from '../records/app-record.js';
 import type { DeployRecord, Version } from '../records/deploy-record.js';
 import { appRecordPath, deployRecordPath } from '../records/paths.js';
 import { renderBranchDeploy } from '../render/render-branch-deploy.js';
 import { renderWorkspace } from '../render/render-workspace.js';
-import { branchDeployNames, type BranchSlug } from '../spec/names.js';
+import { branchDeployNames, fillNameTemplate, type BranchSlug } from '../spec/names.js';
 import type { DeployRequest } from '../spec/request.js';
 import { addVersion, firstVersion } from '../versions/lifecycle.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
+import { DeniedError, InvalidRequestError } from './errors.js';
 
 export interface DeployState {
   readonly workspace: WorkspaceConfig;
@@ -17,6 +21,9 @@ export interface DeployState {
   readonly app: AppRecord | undefined;
   /** The record in the slug's folder, whichever branch it belongs to. */
   readonly existing: DeployRecord | undefined;
+  readonly authorization: Authorization;
+  /** Branch deploys counting against maxBranchDeploys now. */
+  readonly previewCount: number;
 }
 
 export interface DeployAnswer {
@@ -27,13 +34,14 @@ export interface DeployAnswer {
   readonly app: string;
   readonly branch: string;
   readonly slug: string;
+  readonly mode: GrantMode;
 }
 
 export interface DeployPlan {
   readonly answer: DeployAnswer;
   readonly record: DeployRecord;
   readonly version: Version;
-  /** Files to write; empty when the request is what the branch already runs. */
+  /** Files to write; empty when the request is what the branch already has. */
   readonly changes: Map<string, string>;
   readonly message: string;
 }
@@ -49,6 +57,32 @@ export function imageRepository(ws: WorkspaceConfig, app: string): string {
   return `${ws.registry}/ws/${ws.workspace.id}/app-${app}`;
 }
 
+function sourceRepoFor(state: DeployState, request: DeployRequest): string | undefined {
+  const recorded = state.app?.repo;
+  if (recorded !== undefined && request.repo !== undefined && request.repo !== recorded) {
+    throw new InvalidRequestError([
+      { path: 'repo', message: `app ${request.app} is built from ${recorded}; one app is one source repo, so deploy this repo as another app` },
+    ]);
+  }
+  const template = state.workspace.apps.sourceRepo;
+  return recorded ?? request.repo ?? (template ? fillNameTemplate(template, { app: request.app, slug: '', workspace: state.workspace.workspace.id }) : undefined);
+}
+
+function requestedVersion(ws: WorkspaceConfig, request: DeployRequest, who: { readonly agent: string; readonly now: string }) {
+  const { app, branch: _branch, commit_sha, repo: _repo, ...spec } = request;
+  return { commit_sha, spec, image_ref: `${imageRepository(ws, app)}:${commit_sha}`, requested_by: who.agent, now: who.now };
+}
+
+function newRecordBase(ws: WorkspaceConfig, request: DeployRequest, slug: BranchSlug, now: string) {
+  const { url } = branchDeployNames(ws.workspace, request.app, slug);
+  return { apiVersion: 'x1deploy.dev/v1' as const, kind: 'BranchDeploy' as const, app: request.app, branch: request.branch, slug, url, created_at: now };
+}
+
+/** The record a first deploy of this request creates (for examples and benchmarks). */
+export function newBranchDeploy(ws: WorkspaceConfig, request: DeployRequest, slug: BranchSlug, who: { readonly agent: string; readonly now: string }): DeployRecord {
+  return firstVersion(newRecordBase(ws, request, slug, who.now), requestedVersion(ws, request, who)).record;
+}
+
 export function planDeploy(
   state: DeployState,
   request: DeployRequest,
@@ -56,24 +90,22 @@ export function planDeploy(
   who: { readonly agent: string; readonly now: string },
 ): DeployPlan {
   const ws = state.workspace;
+  if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
+  const mode = state.authorization.mode;
   if (state.existing && state.existing.branch !== request.branch) {
     throw new SlugCollisionError(slug, request.branch, state.existing.branch);
   }
-  const { app, branch, commit_sha, ...spec } = request;
-  const names = branchDeployNames(ws.workspace, app, slug);
-  const next = {
-    commit_sha,
-    spec,
-    image_ref: `${imageRepository(ws, app)}:${commit_sha}`,
-    requested_by: who.agent,
-    now: who.now,
-  };
-  const result = state.existing
-    ? addVersion(state.existing, next)
-    : firstVersion(
-        { apiVersion: 'x1deploy.dev/v1', kind: 'BranchDeploy', app, branch, slug, url: names.url, created_at: who.now },
-        next,
-      );
+  const repo = sourceRepoFor(state, request);
+  const defaultBranch = state.app?.default_branch ?? ws.apps.defaultBranch;
+  if (!state.existing && request.branch !== defaultBranch && state.previewCount >= ws.limits.maxBranchDeploys) {
+    throw new DeniedError(
+      `workspace ${ws.workspace.id} is at its limit of ${ws.limits.maxBranchDeploys} concurrent branch deploys (limits.maxBranchDeploys in x1deploy.yaml; ${state.previewCount} exist, default branches not counted); redeploy an existing branch or have one reaped first`,
+    );
+  }
+
+  const { app, branch } = request;
+  const next = requestedVersion(ws, request, who);
+  const result = state.existing ? addVersion(state.existing, next) : firstVersion(newRecordBase(ws, request, slug, who.now), next);
   const { record, version } = result;
   const answer: DeployAnswer = {
     url: record.url,
@@ -83,26 +115,42 @@ export function planDeploy(
     app,
     branch,
     slug,
+    mode,
   };
   const changes = new Map<string, string>();
   if (!result.changed) return { answer, record, version, changes, message: '' };
 
-  if (!state.app) {
-    const appRecord: AppRecord = {
-      apiVersion: 'x1deploy.dev/v1',
-      kind: 'App',
-      name: app,
-      default_branch: 'main',
-      created_by: who.agent,
-      created_at: who.now,
-    };
+  if (!state.app || (state.app.repo === undefined && repo !== undefined)) {
+    const appRecord: AppRecord = state.app
+      ? { ...state.app, repo }
+      : {
+          apiVersion: 'x1deploy.dev/v1',
+          kind: 'App',
+          name: app,
+          ...(repo !== undefined ? { repo } : {}),
+          default_branch: defaultBranch,
+          created_by: who.agent,
+          created_at: who.now,
+        };
     changes.set(appRecordPath(app), stringifyRecord(appRecord));
+  }
+  if (!state.app) {
     for (const [path, text] of renderWorkspace(ws, [...state.apps, app])) changes.set(path, text);
   }
   changes.set(deployRecordPath(app, slug), stringifyRecord(record));
   for (const [path, text] of renderBranchDeploy(ws, record)) changes.set(path, text);
 
   return { answer, record, version, changes, message: deployMessage(record, version, who.agent) };
+}
+
+export function trailers(agent: string, record: DeployRecord, version: Version): string {
+  return [
+    `X1-Agent: ${agent}`,
+    `X1-App: ${record.app}`,
+    `X1-Branch: ${record.branch}`,
+    `X1-Version: ${version.number}`,
+    `X1-Commit: ${version.commit_sha}`,
+  ].join('\n');
 }
 
 function deployMessage(record: DeployRecord, version: Version, agent: string): string {
@@ -113,10 +161,6 @@ function deployMessage(record: DeployRecord, version: Version, agent: string): s
     `${agent} requested version ${version.number} of ${record.app}/${record.slug}: ${what}.`,
     `Preview: ${record.url}`,
     '',
-    `X1-Agent: ${agent}`,
-    `X1-App: ${record.app}`,
-    `X1-Branch: ${record.branch}`,
-    `X1-Version: ${version.number}`,
-    `X1-Commit: ${version.commit_sha}`,
+    trailers(agent, record, version),
   ].join('\n');
 }

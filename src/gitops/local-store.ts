@@ -200,6 +200,41 @@ class LocalStore implements GitopsStore {
     return this.writeCommit(parent, normalizeChanges(changes), message, author);
   }
 
+  async branchHead(name: string): Promise<string | undefined> {
+    const file = join(this.#gitdir, 'refs', 'heads', ...name.split('/'));
+    const loose = await readFile(file, 'utf8').catch(() => '');
+    if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
+    return git.resolveRef({ fs, dir: this.#dir, ref: `refs/heads/${name}` }).catch(() => undefined);
+  }
+
+  async proposeCommit({ parent, changes, message, author, branch }: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
+    if (branch === this.branch) throw new InvalidChangePathError(branch, 'a proposal cannot target the default branch');
+    const base = await this.#treeOf(parent);
+    const objects = new ObjectWriter(this.#gitdir);
+    const root = (await this.#rewrite(base, changeTree(normalizeChanges(changes)), '', objects, { removed: [], written: [] })) ?? EMPTY_TREE;
+    if (root === base) return undefined;
+    const existing = await this.branchHead(branch);
+    if (existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent) return existing;
+    if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
+    const oid = objects.write('commit', encodeCommit(root, parent, message, author));
+    this.#commitTrees.set(oid, root);
+    await objects.flush();
+    // A proposal branch belongs to one (app, branch, version): a newer proposal replaces it.
+    const refFile = join(this.#gitdir, 'refs', 'heads', ...branch.split('/'));
+    await mkdir(dirname(refFile), { recursive: true });
+    const lock = await acquireLock(`${refFile}.lock`);
+    try {
+      await lock.commitTo(refFile, `${oid}\n`);
+    } finally {
+      await lock.release();
+    }
+    return oid;
+  }
+
+  async #parentOf(commit: string): Promise<string | undefined> {
+    return (await git.readCommit({ fs, dir: this.#dir, oid: commit, cache: this.#cache })).commit.parent[0];
+  }
+
   /** commit(), and init's first commit when `parent` is undefined. */
   async writeCommit(parent: string | undefined, changes: ReadonlyMap<string, string | null>, message: string, author: CommitAuthor): Promise<string | undefined> {
     const base = parent === undefined ? undefined : await this.#treeOf(parent);

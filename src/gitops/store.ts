@@ -36,6 +36,15 @@ export interface GitopsStore {
    * StaleHeadError when the branch no longer points at `parent`; nothing is changed then.
    */
   commit(request: CommitRequest): Promise<string | undefined>;
+  /**
+   * Write `changes` on top of `parent` as one commit on the side branch `branch` (created, or
+   * moved to it), for review: the default branch and the work tree are untouched. Returns the
+   * commit (the existing one when the side branch already proposes exactly this on `parent`), or
+   * undefined when the changes change nothing.
+   */
+  proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined>;
+  /** The commit a branch points at, or undefined when there is no such branch. */
+  branchHead(name: string): Promise<string | undefined>;
 }
 
 export class StaleHeadError extends Error {

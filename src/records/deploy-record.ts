@@ -7,7 +7,7 @@ export const VERSION_STATUSES = ['pending-build', 'built', 'failed', 'live', 'su
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
 
 /** What a version runs: the request minus the app and branch it belongs to. */
-export const VersionSpecSchema = deployRequestSchema().omit({ app: true, branch: true, commit_sha: true });
+export const VersionSpecSchema = deployRequestSchema().omit({ app: true, branch: true, commit_sha: true, repo: true });
 export type VersionSpec = z.output<typeof VersionSpecSchema>;
 
 const timestamp = z.iso.datetime({ message: 'must be an ISO-8601 UTC timestamp' });

@@ -1,6 +1,8 @@
 // Typed reads of the gitops repo at one commit. Everything a plan needs is read from one commit,
 // so a plan never mixes two states of the repo.
 import type { GitopsStore } from '../gitops/store.js';
+import { GRANTS_FILE, GrantsFileSchema, type GrantsFile } from '../grants/grants-file.js';
+import { branchSlug } from '../spec/names.js';
 import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/config.js';
 import { AppRecordSchema, type AppRecord } from './app-record.js';
 import { parseRecord, RecordFileError } from './codec.js';
@@ -28,6 +30,23 @@ export class RepoSnapshot {
     const text = await this.store.readFile(this.commit, WORKSPACE_FILE);
     if (text === undefined) throw new NotInitializedError(WORKSPACE_FILE);
     return parseRecord(WORKSPACE_FILE, text, WorkspaceConfigSchema);
+  }
+
+  /** grants.yaml, or undefined when the repo has none (every deploy is then denied). */
+  async grants(): Promise<GrantsFile | undefined> {
+    const text = await this.store.readFile(this.commit, GRANTS_FILE);
+    return text === undefined ? undefined : parseRecord(GRANTS_FILE, text, GrantsFileSchema);
+  }
+
+  /** Branch deploys that count against maxBranchDeploys: all but each app's default branch. */
+  async previewCount(): Promise<number> {
+    let count = 0;
+    for (const app of await this.apps()) {
+      const [record, slugs] = await Promise.all([this.app(app), this.slugs(app)]);
+      const defaultSlug = record ? branchSlug(app, record.default_branch) : undefined;
+      count += slugs.filter((s) => s !== defaultSlug).length;
+    }
+    return count;
   }
 
   async apps(): Promise<string[]> {

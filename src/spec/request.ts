@@ -12,6 +12,24 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Env names x1deploy sets itself. */
 export const RESERVED_ENV_NAMES = new Set(['DATABASE_URL']);
 
+export const AppNameSchema = z
+  .string({ message: 'app is required: the workspace-unique app name' })
+  .refine((s) => s.length <= APP_NAME_MAX && isDns1035Label(s), {
+    message: `app must be 1-${APP_NAME_MAX} characters of lowercase letters, digits and "-", starting with a letter and not ending with "-"`,
+  })
+  .describe('Workspace-unique app name (a DNS label starting with a letter).');
+
+/** A clone URL without embedded credentials (those belong in the workspace secrets). */
+export function isSourceRepoUrl(url: string): boolean {
+  if (/^git@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$/.test(url)) return true;
+  try {
+    const u = new URL(url);
+    return ['https:', 'ssh:', 'git:', 'file:'].includes(u.protocol) && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
 /** Workspace limits a request is checked against (x1deploy.yaml `limits`). */
 export interface RequestLimits {
   readonly maxReplicas: number;
@@ -38,12 +56,7 @@ const envValue = z.string().max(32_768, { message: 'is longer than 32768 charact
 /** The schema of a deploy request; with `limits`, replicas and resources are checked against them. */
 export function deployRequestSchema(limits?: RequestLimits) {
   return z.strictObject({
-    app: z
-      .string({ message: 'app is required: the workspace-unique app name' })
-      .refine((s) => s.length <= APP_NAME_MAX && isDns1035Label(s), {
-        message: `app must be 1-${APP_NAME_MAX} characters of lowercase letters, digits and "-", starting with a letter and not ending with "-"`,
-      })
-      .describe('Workspace-unique app name (a DNS label starting with a letter).'),
+    app: AppNameSchema,
     branch: z
       .string({ message: 'branch is required: the branch of the app repo to deploy' })
       .superRefine((s, ctx) => {
@@ -107,6 +120,12 @@ export function deployRequestSchema(limits?: RequestLimits) {
       })
       .optional()
       .describe('Number of pods (default: the workspace default, 1).'),
+    repo: z
+      .string()
+      .max(2048)
+      .refine(isSourceRepoUrl, { message: 'repo must be the app\'s source repo as an https://, ssh:// or git@host:path URL, without credentials' })
+      .optional()
+      .describe('Source repo URL of the app; needed on the first deploy unless the workspace sets a default, then it must stay the same.'),
     resources: z
       .strictObject({
         cpu: quantityWithin('cpu', limits?.maxCpu).optional(),

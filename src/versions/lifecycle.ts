@@ -23,6 +23,11 @@ export interface AddVersionResult {
   readonly changed: boolean;
 }
 
+/** Whether two versions ask for the same thing (commit and spec), whenever they were asked. */
+export function sameRequest(a: Version, b: Version): boolean {
+  return a.commit_sha === b.commit_sha && sameSpec(a.spec, b.spec);
+}
+
 function sameSpec(a: VersionSpec, b: VersionSpec): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
@@ -106,14 +111,31 @@ export function recordBuildFailure(record: DeployRecord, number: number, reason:
   return withStatus({ ...record, versions });
 }
 
-function makeLive(record: DeployRecord, number: number, outcome: BuildOutcome): DeployRecord {
+/**
+ * Serve an earlier built version again: no rebuild, its image is still in the registry. The
+ * caller checks that the version exists, was built and is not current.
+ */
+export function rollbackTo(record: DeployRecord, number: number, now: string): DeployRecord {
+  const target = record.versions[number - 1];
+  if (!target?.digest) throw new Error(`version ${number} has no image digest`);
+  // A build still pending would roll the branch forward again when it lands: the rollback wins.
+  return makeLive(record, number, { digest: target.digest, built_at: target.built_at ?? now, now }, { supersedePending: true });
+}
+
+/** The version a rollback goes to by default: the newest built version below the current one. */
+export function previousBuiltVersion(record: DeployRecord): Version | undefined {
+  const below = record.current_version ?? record.versions.length + 1;
+  return [...record.versions].reverse().find((v) => v.number < below && v.digest !== undefined);
+}
+
+function makeLive(record: DeployRecord, number: number, outcome: BuildOutcome, options: { supersedePending?: boolean } = {}): DeployRecord {
   const versions = record.versions.map((v): Version => {
     if (v.number === number) {
       return { ...v, status: 'live', digest: outcome.digest, built_at: v.built_at ?? outcome.built_at, deployed_at: outcome.now, failure: undefined };
     }
     if (v.status === 'live') return { ...v, status: 'superseded' };
     // An older request that never got its image will never be served now.
-    if (v.status === 'pending-build' && v.number < number) return { ...v, status: 'superseded' };
+    if (v.status === 'pending-build' && (v.number < number || options.supersedePending)) return { ...v, status: 'superseded' };
     return v;
   });
   return withStatus({ ...record, versions: versions.map(dropUndefined), current_version: number });

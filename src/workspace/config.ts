@@ -56,11 +56,21 @@ export const WorkspaceConfigSchema = z
       requests: ResourceAmountsSchema,
       limits: ResourceAmountsSchema,
     }),
+    apps: z.strictObject({
+      /** Default branch of a new app: always up, never reaped, not counted against maxBranchDeploys. */
+      defaultBranch: z.string().min(1),
+      /** Source repo of a new app whose first request names none; `{app}` and `{workspace}` are filled in. */
+      sourceRepo: z.string().min(1).optional(),
+    }),
     limits: z.strictObject({
+      /** Concurrent previews per workspace; each app's default branch does not count. */
+      maxBranchDeploys: z.number().int().min(0),
       maxReplicas: z.number().int().min(1),
       maxCpu: quantity,
       maxMemory: quantity,
     }),
+    /** Room the namespace quota leaves for the workspace's shared resources (its postgres, redis, …). */
+    sharedHeadroom: z.strictObject({ cpu: quantity, memory: quantity, pods: z.number().int().min(0) }),
     pod: z.strictObject({
       /** uid/gid the preview containers run as: "restricted" needs a non-root user even when the image has none. */
       runAsUser: z.number().int().min(1),
@@ -105,7 +115,9 @@ export function defaultWorkspaceConfig(init: WorkspaceInit = {}): WorkspaceConfi
       requests: { cpu: '50m', memory: '128Mi' },
       limits: { cpu: '500m', memory: '512Mi' },
     },
-    limits: { maxReplicas: 3, maxCpu: '1', maxMemory: '1Gi' },
+    apps: { defaultBranch: 'main' },
+    limits: { maxBranchDeploys: 10, maxReplicas: 3, maxCpu: '1', maxMemory: '1Gi' },
+    sharedHeadroom: { cpu: '2', memory: '4Gi', pods: 10 },
     pod: { runAsUser: 65532 },
   };
 }

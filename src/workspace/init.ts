@@ -1,5 +1,6 @@
 // `x1deploy init`: a new gitops repo for one workspace, in one initial commit.
 import { initGitopsRepo } from '../gitops/local-store.js';
+import { emptyGrantsFile, GRANTS_FILE } from '../grants/grants-file.js';
 import { stringifyRecord } from '../records/codec.js';
 import { WORKSPACE_FILE } from '../records/paths.js';
 import { renderWorkspace } from '../render/render-workspace.js';
@@ -23,7 +24,7 @@ export function workspaceConfigFor(init: WorkspaceInit): WorkspaceConfig {
   return parsed.data;
 }
 
-export async function initWorkspace(dir: string, init: WorkspaceInit, now: Date = new Date()): Promise<{ commit: string; config: WorkspaceConfig }> {
+export async function initWorkspace(dir: string, init: WorkspaceInit & { readonly owners?: string }, now: Date = new Date()): Promise<{ commit: string; config: WorkspaceConfig }> {
   const config = workspaceConfigFor(init);
   const values = {
     workspace: config.workspace.id,
@@ -31,11 +32,14 @@ export async function initWorkspace(dir: string, init: WorkspaceInit, now: Date 
     domain: config.workspace.domain,
     namespace: workspaceNamespace(config.workspace.id),
     engine: config.engine === 'argocd' ? 'Argo CD' : 'Flux',
+    owners: init.owners ?? '@workspace-owners',
   };
   const files = new Map<string, string>([
     [WORKSPACE_FILE, stringifyRecord(config)],
     ['README.md', await readTemplate('gitops-README.md', values)],
     ['.gitattributes', await readTemplate('gitattributes', values)],
+    ['CODEOWNERS', await readTemplate('CODEOWNERS', values)],
+    [GRANTS_FILE, stringifyRecord(emptyGrantsFile())],
     ...renderWorkspace(config, []),
   ]);
   const commit = await initGitopsRepo(dir, files, {

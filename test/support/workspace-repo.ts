@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalStore } from '../../src/gitops/local-store.js';
 import type { GitopsStore } from '../../src/gitops/store.js';
+import { grantDeploy } from '../../src/grants/grant-commands.js';
 import type { WorkspaceInit } from '../../src/workspace/config.js';
 import { initWorkspace } from '../../src/workspace/init.js';
 
@@ -15,10 +16,15 @@ export function tempDir(prefix = 'x1deploy-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function makeWorkspaceRepo(init: WorkspaceInit = {}): Promise<{ dir: string; store: GitopsStore }> {
+/** A workspace repo where agent-7 holds auto grants on every branch of apps api and web (unless `grants: false`). */
+export async function makeWorkspaceRepo(init: WorkspaceInit & { grants?: boolean } = {}): Promise<{ dir: string; store: GitopsStore }> {
   const dir = join(tempDir(), 'gitops');
   await initWorkspace(dir, init, FIXED_NOW);
-  return { dir, store: await openLocalStore(dir) };
+  const store = await openLocalStore(dir);
+  if (init.grants !== false) {
+    for (const app of ['api', 'web']) await grantDeploy(store, { agent: 'agent-7', app, branches: '*', mode: 'auto', by: 'owner' }, FIXED_NOW);
+  }
+  return { dir, store };
 }
 
 export function git(dir: string, ...args: string[]): string {

@@ -1,0 +1,41 @@
+// Recording a build's outcome in the gitops repo: the digest makes the version live and pins the
+// preview to it; a failure is recorded and the branch keeps serving what it served (build gating).
+import type { GitopsStore } from '../gitops/store.js';
+import { stringifyRecord } from '../records/codec.js';
+import { deployRecordPath } from '../records/paths.js';
+import { renderBranchDeploy } from '../render/render-branch-deploy.js';
+import { UnknownBranchDeployError } from '../deploy/errors.js';
+import { recordBuild, recordBuildFailure } from '../versions/lifecycle.js';
+import { withFreshTip } from '../deploy/write-plan.js';
+
+export type BuildOutcome =
+  | { readonly ok: true; readonly digest: string }
+  | { readonly ok: false; readonly reason: string };
+
+export interface BuiltVersionRef {
+  readonly app: string;
+  readonly slug: string;
+  readonly version: number;
+}
+
+export async function recordBuildOutcome(store: GitopsStore, ref: BuiltVersionRef, outcome: BuildOutcome, now = new Date()): Promise<string | undefined> {
+  return withFreshTip(store, 8, async (snapshot) => {
+    const workspace = await snapshot.workspace();
+    const record = await snapshot.deployRecord(ref.app, ref.slug);
+    const version = record?.versions[ref.version - 1];
+    if (!record || !version) throw new UnknownBranchDeployError(ref.app, `${ref.slug} (version ${ref.version})`);
+    // Only a version still waiting for its image takes a build outcome; a rolled-back or
+    // superseded one stays as it is.
+    if (version.status !== 'pending-build') return undefined;
+    const iso = now.toISOString();
+    const updated = outcome.ok ? recordBuild(record, ref.version, { digest: outcome.digest, built_at: iso, now: iso }) : recordBuildFailure(record, ref.version, outcome.reason);
+    const changes = new Map([[deployRecordPath(ref.app, ref.slug), stringifyRecord(updated)], ...renderBranchDeploy(workspace, updated)]);
+    const what = outcome.ok ? `built ${outcome.digest.slice(0, 19)}, live now` : `build failed, still serving ${updated.current_version ? `version ${updated.current_version}` : 'nothing'}`;
+    return store.commit({
+      parent: snapshot.commit,
+      changes,
+      message: `Build ${ref.app} ${record.branch} version ${ref.version}: ${what}\n\nX1-App: ${ref.app}\nX1-Branch: ${record.branch}\nX1-Version: ${ref.version}\nX1-Commit: ${version.commit_sha}`,
+      author: { name: 'x1deploy-build', email: 'build@x1deploy', timestamp: Math.floor(now.getTime() / 1000) },
+    });
+  });
+}

@@ -1,0 +1,63 @@
+// Granting and revoking are pure edits of grants.yaml; the caller commits the result.
+import type { Grant, GrantMode, GrantsFile } from './grants-file.js';
+
+export interface GrantRequest {
+  readonly agent: string;
+  readonly app: string;
+  readonly branches: string;
+  readonly mode: GrantMode;
+  readonly by: string;
+  readonly now: string;
+}
+
+export type GrantEdit = { readonly file: GrantsFile; readonly changed: boolean; readonly summary: string };
+
+export function addGrant(file: GrantsFile, req: GrantRequest): GrantEdit {
+  const same = (g: Grant) => g.agent === req.agent && g.app === req.app && g.branches === req.branches && g.revoked_at === undefined;
+  const existing = file.grants.find(same);
+  if (existing?.mode === req.mode) {
+    return { file, changed: false, summary: `${req.agent} already holds a ${req.mode} grant for ${req.app} on ${req.branches}` };
+  }
+  const grant: Grant = { agent: req.agent, app: req.app, branches: req.branches, mode: req.mode, granted_by: req.by, granted_at: req.now };
+  // A changed mode replaces the active grant: the old one is revoked, so the history stays.
+  const grants = file.grants.map((g) => (same(g) ? { ...g, revoked_at: req.now, revoked_by: req.by } : g));
+  const summary = existing
+    ? `${req.by} changed ${req.agent}'s grant for ${req.app} on ${req.branches} from ${existing.mode} to ${req.mode}`
+    : `${req.by} granted ${req.agent} ${req.mode} deploys of ${req.app} on ${req.branches}`;
+  return { file: { ...file, grants: [...grants, grant] }, changed: true, summary };
+}
+
+export interface RevokeRequest {
+  readonly agent: string;
+  readonly app: string;
+  /** Only the grant with this pattern; all of the agent's grants for the app when absent. */
+  readonly branches?: string;
+  readonly by: string;
+  readonly now: string;
+}
+
+export class NothingToRevokeError extends Error {
+  constructor(req: RevokeRequest, held: readonly string[]) {
+    super(
+      `${req.agent} holds no active grant for ${req.app}${req.branches ? ` on ${req.branches}` : ''}` +
+        (held.length ? `; its active grants for ${req.app} cover ${held.join(', ')}` : ''),
+    );
+    this.name = 'NothingToRevokeError';
+  }
+}
+
+export function revokeGrants(file: GrantsFile, req: RevokeRequest): GrantEdit {
+  const target = (g: Grant) =>
+    g.agent === req.agent && g.app === req.app && g.revoked_at === undefined && (req.branches === undefined || g.branches === req.branches);
+  const hits = file.grants.filter(target);
+  if (hits.length === 0) {
+    const held = file.grants.filter((g) => g.agent === req.agent && g.app === req.app && g.revoked_at === undefined).map((g) => g.branches);
+    throw new NothingToRevokeError(req, held);
+  }
+  const grants = file.grants.map((g) => (target(g) ? { ...g, revoked_at: req.now, revoked_by: req.by } : g));
+  return {
+    file: { ...file, grants },
+    changed: true,
+    summary: `${req.by} revoked ${req.agent}'s grant${hits.length > 1 ? 's' : ''} for ${req.app} on ${hits.map((g) => g.branches).join(', ')}`,
+  };
+}

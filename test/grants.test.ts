@@ -1,0 +1,132 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { authorize } from '../src/grants/authorize.js';
+import { branchMatches } from '../src/grants/branch-pattern.js';
+import { addGrant, revokeGrants } from '../src/grants/edit-grants.js';
+import { grantDeploy, revokeDeploy } from '../src/grants/grant-commands.js';
+import { emptyGrantsFile } from '../src/grants/grants-file.js';
+import { deployBranch } from '../src/deploy/deploy-branch.js';
+import { DeniedError } from '../src/deploy/errors.js';
+import { RecordFileError } from '../src/records/codec.js';
+import { runCli } from './support/cli.js';
+import { FIXED_NOW, git, makeWorkspaceRepo, repoFingerprint, request } from './support/workspace-repo.js';
+
+const NOW = FIXED_NOW.toISOString();
+
+describe('branch patterns', () => {
+  it.each([
+    ['*', 'main', true], ['*', 'feat/a/b', true],
+    ['feat/*', 'feat/a', true], ['feat/*', 'feat/a/b', false], ['feat/*', 'feat', false], ['feat/*', 'feature/a', false],
+    ['release/**', 'release/1', true], ['release/**', 'release/1/hotfix', true], ['release/**', 'release', false],
+    ['main', 'main', true], ['main', 'main2', false], ['main', 'Main', false],
+    ['feat-*', 'feat-x', true], ['feat-*', 'feat-x/y', false],
+    ['fix/?', 'fix/1', true], ['fix/?', 'fix/12', false],
+    ['{feat,fix}/*', 'fix/a', true], ['{feat,fix}/*', 'chore/a', false],
+    ['agent/*/task-*', 'agent/7/task-12', true], ['功能/*', '功能/分支', true],
+  ])('%s matches %s: %s', (pattern, branch, expected) => {
+    expect(branchMatches(pattern, branch)).toBe(expected);
+  });
+});
+
+describe('authorize', () => {
+  let file = addGrant(emptyGrantsFile(), { agent: 'agent-7', app: 'api', branches: 'feat/*', mode: 'review', by: 'owner', now: NOW }).file;
+  file = addGrant(file, { agent: 'agent-7', app: 'web', branches: '*', mode: 'auto', by: 'owner', now: NOW }).file;
+
+  it('allows a matching active grant with its mode', () => {
+    expect(authorize(file, 'agent-7', 'api', 'feat/x')).toMatchObject({ allowed: true, mode: 'review' });
+    expect(authorize(file, 'agent-7', 'web', 'anything/at/all')).toMatchObject({ allowed: true, mode: 'auto' });
+  });
+
+  it('names what is missing and what the agent holds', () => {
+    expect(authorize(file, 'agent-7', 'api', 'hotfix/1')).toEqual({
+      allowed: false,
+      reason: 'agent agent-7 has no deploy grant for app api on branch hotfix/1; its grants for api cover feat/*',
+    });
+    expect(authorize(file, 'agent-7', 'billing', 'main')).toMatchObject({ reason: expect.stringContaining('it holds grants for api, web only') });
+    expect(authorize(file, 'agent-9', 'api', 'feat/x')).toMatchObject({ reason: expect.stringContaining('it holds no deploy grants') });
+    expect(authorize(undefined, 'agent-7', 'api', 'feat/x')).toMatchObject({ allowed: false, reason: expect.stringContaining('grants.yaml is missing') });
+  });
+
+  it('denies after a revoke and says so', () => {
+    const revoked = revokeGrants(file, { agent: 'agent-7', app: 'api', by: 'owner', now: NOW }).file;
+    expect(authorize(revoked, 'agent-7', 'api', 'feat/x')).toMatchObject({ allowed: false, reason: expect.stringContaining(`its grant for feat/* was revoked at ${NOW}`) });
+  });
+
+  it('prefers auto when an auto and a review grant both match', () => {
+    const both = addGrant(file, { agent: 'agent-7', app: 'api', branches: 'feat/fast-*', mode: 'auto', by: 'owner', now: NOW }).file;
+    expect(authorize(both, 'agent-7', 'api', 'feat/fast-1')).toMatchObject({ allowed: true, mode: 'auto' });
+  });
+
+  it('a changed mode replaces the active grant and keeps the old one as revoked', () => {
+    const edit = addGrant(file, { agent: 'agent-7', app: 'api', branches: 'feat/*', mode: 'auto', by: 'lead', now: NOW });
+    expect(edit.summary).toBe('lead changed agent-7\'s grant for api on feat/* from review to auto');
+    expect(edit.file.grants.filter((g) => g.app === 'api')).toEqual([
+      expect.objectContaining({ mode: 'review', revoked_by: 'lead' }),
+      expect.objectContaining({ mode: 'auto', granted_by: 'lead' }),
+    ]);
+    expect(addGrant(edit.file, { agent: 'agent-7', app: 'api', branches: 'feat/*', mode: 'auto', by: 'lead', now: NOW }).changed).toBe(false);
+  });
+});
+
+describe('grants in the gitops repo', () => {
+  it('deploy without a grant is denied, exit 3, and leaves the repo byte-identical', async () => {
+    const { dir } = await makeWorkspaceRepo({ grants: false });
+    const fp = repoFingerprint(dir);
+    const r = runCli(['deploy', '-', '--repo', dir, '--agent', 'agent-7', '--json'], { input: JSON.stringify(request({ branch: 'hotfix/1' })) });
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({ denied: true, reason: expect.stringContaining('agent agent-7 has no deploy grant for app api on branch hotfix/1') });
+    expect(repoFingerprint(dir)).toBe(fp);
+  });
+
+  it('a revoked grant denies the next deploy', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    await deployBranch(store, request(), { agent: 'agent-7' });
+    await revokeDeploy(store, { agent: 'agent-7', app: 'api', by: 'owner' });
+    const fp = repoFingerprint(dir);
+    await expect(deployBranch(store, request({ commit_sha: 'f'.repeat(40) }), { agent: 'agent-7' })).rejects.toBeInstanceOf(DeniedError);
+    expect(repoFingerprint(dir)).toBe(fp);
+    expect(git(dir, 'log', '-1', '--format=%s')).toBe("Grants: owner revoked agent-7's grant for api on *");
+  });
+
+  it('revoking what is not held is refused and changes nothing', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    const fp = repoFingerprint(dir);
+    await expect(revokeDeploy(store, { agent: 'agent-7', app: 'api', branches: 'feat/*', by: 'owner' })).rejects.toThrow('agent-7 holds no active grant for api on feat/*; its active grants for api cover *');
+    expect(repoFingerprint(dir)).toBe(fp);
+  });
+
+  it('a bad pattern or app is refused by field', async () => {
+    const { store } = await makeWorkspaceRepo({ grants: false });
+    await expect(grantDeploy(store, { agent: 'a', app: 'Bad App', branches: '!main', mode: 'auto', by: 'o' })).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: 'app' }), expect.objectContaining({ path: 'branches', message: expect.stringContaining('negated') })],
+    });
+  });
+
+  it('review mode proposes the deploy on a gitops branch and leaves main alone', async () => {
+    const { dir, store } = await makeWorkspaceRepo({ grants: false });
+    await grantDeploy(store, { agent: 'agent-3', app: 'api', branches: 'feat/*', mode: 'review', by: 'owner' });
+    const main = git(dir, 'rev-parse', 'HEAD');
+    const { answer, commit } = await deployBranch(store, request(), { agent: 'agent-3' });
+    expect(answer).toMatchObject({ mode: 'review', version: 1, gitops_branch: `x1deploy/api/${answer.slug}/v1` });
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(main);
+    expect(git(dir, 'rev-parse', answer.gitops_branch!)).toBe(commit);
+    expect(git(dir, 'rev-parse', `${answer.gitops_branch!}~1`)).toBe(main);
+    expect(git(dir, 'show', `${answer.gitops_branch!}:rendered/api/${answer.slug}/deployment.yaml`)).toContain('replicas: 0');
+    // Asking again proposes the same commit: nothing new.
+    const again = await deployBranch(store, request(), { agent: 'agent-3' });
+    expect(again.commit).toBe(commit);
+    expect(git(dir, 'status', '--porcelain')).toBe('');
+    expect(git(dir, 'fsck', '--strict')).toBe('');
+  });
+
+  it('a hand-corrupted grants.yaml gives an error naming the file and field', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    const text = readFileSync(join(dir, 'grants.yaml'), 'utf8').replace('mode: auto', 'mode: yolo');
+    writeFileSync(join(dir, 'grants.yaml'), text);
+    git(dir, 'commit', '-qam', 'hand edit');
+    const err = await deployBranch(store, request(), { agent: 'agent-7' }).catch((e) => e);
+    expect(err).toBeInstanceOf(RecordFileError);
+    expect(err.message).toMatch(/^grants\.yaml is not valid: grants\.0\.mode: /);
+  });
+});
