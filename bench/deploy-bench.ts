@@ -33,7 +33,14 @@ const sha = (n: number) => n.toString(16).padStart(40, '0');
 const BENCH_GRANT = { allowed: true as const, mode: 'auto' as const, grant: {} as Grant };
 
 function requestFor(i: number, commit = i) {
-  return { app: `app${i % 10}`, branch: `feature/task-${i}`, commit_sha: sha(commit), dockerfile: 'Dockerfile', ports: [8080], env: { MODE: 'preview', KEY: '${API_KEY}' } };
+  return {
+    app: `app${i % 10}`,
+    branch: `feature/task-${i}`,
+    commit_sha: sha(commit),
+    dockerfile: 'Dockerfile',
+    ports: [8080],
+    env: { MODE: 'preview', KEY: '${API_KEY}' },
+  };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -54,13 +61,21 @@ async function seededRepo(count: number): Promise<string> {
   const apps: string[] = [];
   const appRecords = new Map<string, AppRecord>();
   let grants = emptyGrantsFile();
-  for (let a = 0; a < 10; a++) grants = addGrant(grants, { agent: 'bench', app: `app${a}`, branches: '*', mode: 'auto', by: 'owner', now: NOW }).file;
+  for (let a = 0; a < 10; a++)
+    grants = addGrant(grants, { agent: 'bench', app: `app${a}`, branches: '*', mode: 'auto', by: 'owner', now: NOW }).file;
   files.set(GRANTS_FILE, stringifyRecord(grants));
   for (let i = 0; i < count; i++) {
     const request = deployRequestSchema(ws.limits).parse(requestFor(i));
     const slug = branchSlug(request.app, request.branch);
     const plan = planDeploy(
-      { workspace: ws, apps, app: apps.includes(request.app) ? appRecords.get(request.app) : undefined, existing: undefined, authorization: BENCH_GRANT, previewCount: 0 },
+      {
+        workspace: ws,
+        apps,
+        app: apps.includes(request.app) ? appRecords.get(request.app) : undefined,
+        existing: undefined,
+        authorization: BENCH_GRANT,
+        previewCount: 0,
+      },
       request,
       slug,
       { agent: 'bench', now: NOW },
@@ -77,7 +92,9 @@ async function seededRepo(count: number): Promise<string> {
 
 /** Seeding is set-up, not the thing measured: it runs in its own process so its memory is not counted. */
 function seedInChild(count: number): string {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'seed', String(count)], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'seed', String(count)], {
+    encoding: 'utf8',
+  });
   if (child.status !== 0) throw new Error(`seeding failed:\n${child.stderr}`);
   return child.stdout.trim();
 }
@@ -103,7 +120,12 @@ async function fullRerender(count: number) {
   const store = await openLocalStore(dir);
   // Change the workspace defaults so that every Deployment changes: the worst case.
   const changed = { ...ws, defaults: { ...ws.defaults, limits: { cpu: '750m', memory: '768Mi' } } };
-  await store.commit({ parent: await store.head(), changes: new Map([[WORKSPACE_FILE, stringifyRecord(changed)]]), message: 'limits', author: { name: 'b', email: 'b@b' } });
+  await store.commit({
+    parent: await store.head(),
+    changes: new Map([[WORKSPACE_FILE, stringifyRecord(changed)]]),
+    message: 'limits',
+    author: { name: 'b', email: 'b@b' },
+  });
   let t = performance.now();
   const result = await renderAll(store);
   const changedMs = performance.now() - t;
@@ -150,7 +172,10 @@ if (scenario === 'seed') {
   process.stdout.write(JSON.stringify({ result, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));
 } else {
   const run = (name: string) => {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), name], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), name], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (child.status !== 0) throw new Error(`scenario ${name} failed:\n${child.stderr}`);
     return JSON.parse(child.stdout) as { result: any; peak_rss_mb: number };
   };

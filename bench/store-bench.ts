@@ -85,7 +85,9 @@ try {
   console.log('deploys  files   init(ms)  new p50  new p95  redeploy p50  redeploy p95');
   for (const r of repos) {
     const [n, d] = [warm(r.fresh), warm(r.redeploy)];
-    console.log(`${String(r.deploys).padStart(7)} ${String(r.files).padStart(6)} ${f(r.initMs, 10)} ${f(pct(n, 50), 8)} ${f(pct(n, 95), 8)} ${f(pct(d, 50), 13)} ${f(pct(d, 95), 13)}`);
+    console.log(
+      `${String(r.deploys).padStart(7)} ${String(r.files).padStart(6)} ${f(r.initMs, 10)} ${f(pct(n, 50), 8)} ${f(pct(n, 95), 8)} ${f(pct(d, 50), 13)} ${f(pct(d, 95), 13)}`,
+    );
   }
   const p50 = (r: Repo) => pct(warm(r.fresh), 50);
   console.log(`new-deploy p50 ratio 1,000 vs 0 deploys: ${(p50(repos[2]!) / p50(repos[0]!)).toFixed(2)}x`);

@@ -108,7 +108,12 @@ export class BranchDeployChart extends Chart {
       metadata: { name: props.name, annotations: { ...props.tls.annotations } },
       className: props.ingressClassName,
     });
-    ingress.addHostRule(props.host, '/', kplus.IngressBackend.fromService(service, { port: props.ports[0] }), kplus.HttpIngressPathType.PREFIX);
+    ingress.addHostRule(
+      props.host,
+      '/',
+      kplus.IngressBackend.fromService(service, { port: props.ports[0] }),
+      kplus.HttpIngressPathType.PREFIX,
+    );
     ingress.addTls([{ hosts: [props.host], secret: kplus.Secret.fromSecretName(this, 'tls-secret', props.tls.secretName) }]);
 
     new ApiObject(this, 'network-policy', {

@@ -27,7 +27,11 @@ export interface WorkspaceChartProps extends ChartProps {
 
 export class WorkspaceChart extends Chart {
   constructor(scope: Construct, id: string, props: WorkspaceChartProps) {
-    super(scope, id, { namespace: props.namespace, labels: { 'app.kubernetes.io/managed-by': 'x1deploy' }, disableResourceNameHashes: true });
+    super(scope, id, {
+      namespace: props.namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'x1deploy' },
+      disableResourceNameHashes: true,
+    });
     new ApiObject(this, 'quota', {
       apiVersion: 'v1',
       kind: 'ResourceQuota',
@@ -50,7 +54,9 @@ export class WorkspaceChart extends Chart {
       kind: 'LimitRange',
       metadata: { name: 'x1deploy-defaults' },
       spec: {
-        limits: [{ type: 'Container', defaultRequest: { ...props.containerDefaults.requests }, default: { ...props.containerDefaults.limits } }],
+        limits: [
+          { type: 'Container', defaultRequest: { ...props.containerDefaults.requests }, default: { ...props.containerDefaults.limits } },
+        ],
       },
     });
     for (const cert of props.certificates) {

@@ -22,9 +22,13 @@ if (fresh) {
   console.log(summary);
 }
 const dir = join(import.meta.dirname, 'requests');
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
   const { answer, commit } = await deployBranch(store, parse(readFileSync(join(dir, file), 'utf8')), { agent: 'demo-agent' });
-  console.log(`${file}: ${answer.app} ${answer.branch} v${answer.version} ${answer.status} ${commit ? `→ commit ${commit.slice(0, 12)}` : '(already deployed)'}`);
+  console.log(
+    `${file}: ${answer.app} ${answer.branch} v${answer.version} ${answer.status} ${commit ? `→ commit ${commit.slice(0, 12)}` : '(already deployed)'}`,
+  );
 }
 console.log('\nBranch deploys:');
 for (const row of await listBranchDeploys(store)) console.log(`  ${row.app}\t${row.branch}\tv${row.version} ${row.status}\t${row.url}`);

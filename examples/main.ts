@@ -14,7 +14,9 @@ import { workspaceConfigFor } from '../src/workspace/init.js';
 const workspace = workspaceConfigFor({});
 const dir = join(import.meta.dirname, 'requests');
 const app = new App();
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()) {
   const request = deployRequestSchema(workspace.limits).parse(parse(readFileSync(join(dir, file), 'utf8')));
   const slug = branchSlug(request.app, request.branch);
   const record = newBranchDeploy(workspace, request, slug, { agent: 'example-agent', now: '2026-01-01T00:00:00.000Z' });

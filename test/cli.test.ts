@@ -20,7 +20,22 @@ describe('x1deploy CLI', () => {
 
   it('grant lets agent-7 deploy api and web on every branch', () => {
     for (const app of ['api', 'web']) {
-      const r = runCli(['grant', '--repo', dir, '--agent', 'agent-7', '--app', app, '--branches', '*', '--mode', 'auto', '--by', 'owner', '--json']);
+      const r = runCli([
+        'grant',
+        '--repo',
+        dir,
+        '--agent',
+        'agent-7',
+        '--app',
+        app,
+        '--branches',
+        '*',
+        '--mode',
+        'auto',
+        '--by',
+        'owner',
+        '--json',
+      ]);
       expect(r.stderr).toBe('');
       expect(JSON.parse(r.stdout).summary).toBe(`owner granted agent-7 auto deploys of ${app} on *`);
     }
@@ -87,7 +102,9 @@ describe('x1deploy CLI', () => {
   it('list shows the branch deploy; render finds nothing to change', () => {
     const list = runCli(['list', '--repo', dir, '--json']);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ app: 'api', branch: 'feat/login', version: 1, status: 'pending-build' })]);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ app: 'api', branch: 'feat/login', version: 1, status: 'pending-build' }),
+    ]);
     expect(JSON.parse(runCli(['list', '--repo', dir, '--app', 'nope', '--json']).stdout)).toEqual([]);
     const render = runCli(['render', '--repo', dir, '--json']);
     expect(render.code).toBe(0);
@@ -111,6 +128,7 @@ describe('x1deploy CLI', () => {
   it('deploy --help lists the request fields from the schema', () => {
     const r = runCli(['deploy', '--help']);
     expect(r.code).toBe(0);
-    for (const field of ['app', 'branch', 'commit_sha', 'dockerfile', 'ports', 'env', 'replicas', 'resources']) expect(r.stdout).toMatch(new RegExp(`^  ${field} `, 'm'));
+    for (const field of ['app', 'branch', 'commit_sha', 'dockerfile', 'ports', 'env', 'replicas', 'resources'])
+      expect(r.stdout).toMatch(new RegExp(`^  ${field} `, 'm'));
   });
 });

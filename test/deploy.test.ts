@@ -48,7 +48,13 @@ describe('deploy', () => {
     expect(git(dir, 'log', '-1', '--format=%(trailers:key=X1-Version,valueonly)')).toBe('1');
 
     const record = parse(readFileSync(join(dir, `apps/api/branches/${slug}/deploy.yaml`), 'utf8'));
-    expect(record).toMatchObject({ app: 'api', branch: 'feat/x', slug, status: 'pending', versions: [{ number: 1, status: 'pending-build', requested_by: 'agent-7' }] });
+    expect(record).toMatchObject({
+      app: 'api',
+      branch: 'feat/x',
+      slug,
+      status: 'pending',
+      versions: [{ number: 1, status: 'pending-build', requested_by: 'agent-7' }],
+    });
     const deployment = parse(readFileSync(join(dir, `rendered/api/${slug}/deployment.yaml`), 'utf8'));
     expect(deployment.spec.replicas).toBe(0);
   });
@@ -79,13 +85,20 @@ describe('deploy', () => {
       built_at: FIXED_NOW.toISOString(),
       now: FIXED_NOW.toISOString(),
     });
-    await store.commit({ parent: snap.commit, changes: new Map([[path, stringifyRecord(built)], ...renderBranchDeploy(ws, built)]), message: 'build', author: { name: 't', email: 't@t' } });
+    await store.commit({
+      parent: snap.commit,
+      changes: new Map([[path, stringifyRecord(built)], ...renderBranchDeploy(ws, built)]),
+      message: 'build',
+      author: { name: 't', email: 't@t' },
+    });
 
     const second = await deployBranch(store, request({ commit_sha: SHA_B, replicas: 2 }), opts);
     expect(second.answer).toMatchObject({ version: 2, status: 'pending-build' });
     const deployment = parse(readFileSync(join(dir, `rendered/api/${answer.slug}/deployment.yaml`), 'utf8'));
     expect(deployment.spec.replicas).toBe(2);
-    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.localhost:5000/ws/demo/app-api:${SHA_A}@sha256:${'d'.repeat(64)}`);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(
+      `registry.localhost:5000/ws/demo/app-api:${SHA_A}@sha256:${'d'.repeat(64)}`,
+    );
     expect(deployment.metadata.labels['x1.version']).toBe('1');
     expect(git(dir, 'status', '--porcelain')).toBe('');
   });
@@ -93,7 +106,11 @@ describe('deploy', () => {
   it('refuses an invalid request with every problem and changes nothing', async () => {
     const { dir, store } = await makeWorkspaceRepo();
     const fp = repoFingerprint(dir);
-    const err = await deployBranch(store, { app: 'API', branch: 'a b', commit_sha: 'x', ports: [], replica: 1, env: { TOKEN: 'ghp_' + 'a'.repeat(36) } }, opts).catch((e) => e);
+    const err = await deployBranch(
+      store,
+      { app: 'API', branch: 'a b', commit_sha: 'x', ports: [], replica: 1, env: { TOKEN: 'ghp_' + 'a'.repeat(36) } },
+      opts,
+    ).catch((e) => e);
     expect(err).toBeInstanceOf(InvalidRequestError);
     const paths = (err as InvalidRequestError).issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['app', 'branch', 'commit_sha', 'ports', 'env.TOKEN', '(request)']));
@@ -151,7 +168,10 @@ describe('render and list', () => {
     const original = readFileSync(join(dir, deploymentPath), 'utf8');
     await store.commit({
       parent: await store.head(),
-      changes: new Map([[deploymentPath, original.replace('replicas: 0', 'replicas: 5')], ['rendered/api/gone/deployment.yaml', 'kind: Deployment\n']]),
+      changes: new Map([
+        [deploymentPath, original.replace('replicas: 0', 'replicas: 5')],
+        ['rendered/api/gone/deployment.yaml', 'kind: Deployment\n'],
+      ]),
       message: 'hand edit',
       author: { name: 'h', email: 'h@h' },
     });
@@ -167,7 +187,14 @@ describe('render and list', () => {
     await deployBranch(store, request(), opts);
     const rows = await listBranchDeploys(store);
     expect(rows).toEqual([
-      expect.objectContaining({ app: 'api', branch: 'feat/x', version: 1, status: 'pending-build', serving_version: null, image_ref: `registry.localhost:5000/ws/demo/app-api:${SHA_A}` }),
+      expect.objectContaining({
+        app: 'api',
+        branch: 'feat/x',
+        version: 1,
+        status: 'pending-build',
+        serving_version: null,
+        image_ref: `registry.localhost:5000/ws/demo/app-api:${SHA_A}`,
+      }),
     ]);
   });
 });

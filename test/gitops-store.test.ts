@@ -229,7 +229,10 @@ describe('commit', () => {
     const second = await store.commit({ parent: first, changes: new Map([['a.txt', 'a\n']]), message: 'a', author });
     const indexBefore = readFileSync(join(dir, '.git/index'));
     const treeBefore = workTree(dir);
-    const changes = new Map<string, string | null>([['b.txt', 'b\n'], ['README.md', null]]);
+    const changes = new Map<string, string | null>([
+      ['b.txt', 'b\n'],
+      ['README.md', null],
+    ]);
     const error = await store.commit({ parent: first, changes, message: 'b', author }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StaleHeadError);
     expect(error).toMatchObject({ expected: first, actual: second });
@@ -295,7 +298,12 @@ describe('commit', () => {
     // write-tree stores a cache-tree extension in the index, which the next commit makes stale.
     git(dir, 'write-tree');
     git(dir, 'status', '--porcelain');
-    const oid = await store.commit({ parent: first, changes: new Map([['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n']]), message: 'port', author });
+    const oid = await store.commit({
+      parent: first,
+      changes: new Map([['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n']]),
+      message: 'port',
+      author,
+    });
     expect(git(dir, 'write-tree').trim()).toBe(git(dir, 'rev-parse', `${oid}^{tree}`).trim());
     expectClean(dir);
   });
@@ -344,7 +352,10 @@ describe('commit', () => {
     const store = await openLocalStore(dir);
     expect(await store.head()).toBe(first);
     expect(await store.readFile(first, 'rendered/web/feat-a/service.yaml')).toBe('kind: Service\n');
-    const changes = new Map<string, string | null>([['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n'], ['apps/web/branches/feat-b', null]]);
+    const changes = new Map<string, string | null>([
+      ['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n'],
+      ['apps/web/branches/feat-b', null],
+    ]);
     const oid = await store.commit({ parent: first, changes, message: 'after gc', author });
     expect(git(dir, 'rev-parse', 'HEAD').trim()).toBe(oid);
     expect(await store.readFile(oid!, 'rendered/web/feat-a/service.yaml')).toBe('kind: Service\nport: 80\n');
@@ -356,7 +367,12 @@ describe('commit', () => {
     const { dir, first, store } = await seeded();
     let head = first;
     for (let i = 0; i < 5; i++) {
-      head = (await store.commit({ parent: head, changes: new Map([[`apps/web/branches/b${i}/deploy.yaml`, `rev ${i}\n`]]), message: `b${i}`, author }))!;
+      head = (await store.commit({
+        parent: head,
+        changes: new Map([[`apps/web/branches/b${i}/deploy.yaml`, `rev ${i}\n`]]),
+        message: `b${i}`,
+        author,
+      }))!;
     }
     expect(git(dir, 'rev-list', '--count', 'HEAD').trim()).toBe('6');
     expect((await store.listDir(head, 'apps/web/branches')).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'feat-a', 'feat-b']);

@@ -16,14 +16,26 @@ const NOW = FIXED_NOW.toISOString();
 
 describe('branch patterns', () => {
   it.each([
-    ['*', 'main', true], ['*', 'feat/a/b', true],
-    ['feat/*', 'feat/a', true], ['feat/*', 'feat/a/b', false], ['feat/*', 'feat', false], ['feat/*', 'feature/a', false],
-    ['release/**', 'release/1', true], ['release/**', 'release/1/hotfix', true], ['release/**', 'release', false],
-    ['main', 'main', true], ['main', 'main2', false], ['main', 'Main', false],
-    ['feat-*', 'feat-x', true], ['feat-*', 'feat-x/y', false],
-    ['fix/?', 'fix/1', true], ['fix/?', 'fix/12', false],
-    ['{feat,fix}/*', 'fix/a', true], ['{feat,fix}/*', 'chore/a', false],
-    ['agent/*/task-*', 'agent/7/task-12', true], ['功能/*', '功能/分支', true],
+    ['*', 'main', true],
+    ['*', 'feat/a/b', true],
+    ['feat/*', 'feat/a', true],
+    ['feat/*', 'feat/a/b', false],
+    ['feat/*', 'feat', false],
+    ['feat/*', 'feature/a', false],
+    ['release/**', 'release/1', true],
+    ['release/**', 'release/1/hotfix', true],
+    ['release/**', 'release', false],
+    ['main', 'main', true],
+    ['main', 'main2', false],
+    ['main', 'Main', false],
+    ['feat-*', 'feat-x', true],
+    ['feat-*', 'feat-x/y', false],
+    ['fix/?', 'fix/1', true],
+    ['fix/?', 'fix/12', false],
+    ['{feat,fix}/*', 'fix/a', true],
+    ['{feat,fix}/*', 'chore/a', false],
+    ['agent/*/task-*', 'agent/7/task-12', true],
+    ['功能/*', '功能/分支', true],
   ])('%s matches %s: %s', (pattern, branch, expected) => {
     expect(branchMatches(pattern, branch)).toBe(expected);
   });
@@ -43,14 +55,22 @@ describe('authorize', () => {
       allowed: false,
       reason: 'agent agent-7 has no deploy grant for app api on branch hotfix/1; its grants for api cover feat/*',
     });
-    expect(authorize(file, 'agent-7', 'billing', 'main')).toMatchObject({ reason: expect.stringContaining('it holds grants for api, web only') });
+    expect(authorize(file, 'agent-7', 'billing', 'main')).toMatchObject({
+      reason: expect.stringContaining('it holds grants for api, web only'),
+    });
     expect(authorize(file, 'agent-9', 'api', 'feat/x')).toMatchObject({ reason: expect.stringContaining('it holds no deploy grants') });
-    expect(authorize(undefined, 'agent-7', 'api', 'feat/x')).toMatchObject({ allowed: false, reason: expect.stringContaining('grants.yaml is missing') });
+    expect(authorize(undefined, 'agent-7', 'api', 'feat/x')).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('grants.yaml is missing'),
+    });
   });
 
   it('denies after a revoke and says so', () => {
     const revoked = revokeGrants(file, { agent: 'agent-7', app: 'api', by: 'owner', now: NOW }).file;
-    expect(authorize(revoked, 'agent-7', 'api', 'feat/x')).toMatchObject({ allowed: false, reason: expect.stringContaining(`its grant for feat/* was revoked at ${NOW}`) });
+    expect(authorize(revoked, 'agent-7', 'api', 'feat/x')).toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining(`its grant for feat/* was revoked at ${NOW}`),
+    });
   });
 
   it('prefers auto when an auto and a review grant both match', () => {
@@ -60,12 +80,14 @@ describe('authorize', () => {
 
   it('a changed mode replaces the active grant and keeps the old one as revoked', () => {
     const edit = addGrant(file, { agent: 'agent-7', app: 'api', branches: 'feat/*', mode: 'auto', by: 'lead', now: NOW });
-    expect(edit.summary).toBe('lead changed agent-7\'s grant for api on feat/* from review to auto');
+    expect(edit.summary).toBe("lead changed agent-7's grant for api on feat/* from review to auto");
     expect(edit.file.grants.filter((g) => g.app === 'api')).toEqual([
       expect.objectContaining({ mode: 'review', revoked_by: 'lead' }),
       expect.objectContaining({ mode: 'auto', granted_by: 'lead' }),
     ]);
-    expect(addGrant(edit.file, { agent: 'agent-7', app: 'api', branches: 'feat/*', mode: 'auto', by: 'lead', now: NOW }).changed).toBe(false);
+    expect(addGrant(edit.file, { agent: 'agent-7', app: 'api', branches: 'feat/*', mode: 'auto', by: 'lead', now: NOW }).changed).toBe(
+      false,
+    );
   });
 });
 
@@ -73,9 +95,14 @@ describe('grants in the gitops repo', () => {
   it('deploy without a grant is denied, exit 3, and leaves the repo byte-identical', async () => {
     const { dir } = await makeWorkspaceRepo({ grants: false });
     const fp = repoFingerprint(dir);
-    const r = runCli(['deploy', '-', '--repo', dir, '--agent', 'agent-7', '--json'], { input: JSON.stringify(request({ branch: 'hotfix/1' })) });
+    const r = runCli(['deploy', '-', '--repo', dir, '--agent', 'agent-7', '--json'], {
+      input: JSON.stringify(request({ branch: 'hotfix/1' })),
+    });
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toEqual({ denied: true, reason: expect.stringContaining('agent agent-7 has no deploy grant for app api on branch hotfix/1') });
+    expect(JSON.parse(r.stdout)).toEqual({
+      denied: true,
+      reason: expect.stringContaining('agent agent-7 has no deploy grant for app api on branch hotfix/1'),
+    });
     expect(repoFingerprint(dir)).toBe(fp);
   });
 
@@ -92,14 +119,19 @@ describe('grants in the gitops repo', () => {
   it('revoking what is not held is refused and changes nothing', async () => {
     const { dir, store } = await makeWorkspaceRepo();
     const fp = repoFingerprint(dir);
-    await expect(revokeDeploy(store, { agent: 'agent-7', app: 'api', branches: 'feat/*', by: 'owner' })).rejects.toThrow('agent-7 holds no active grant for api on feat/*; its active grants for api cover *');
+    await expect(revokeDeploy(store, { agent: 'agent-7', app: 'api', branches: 'feat/*', by: 'owner' })).rejects.toThrow(
+      'agent-7 holds no active grant for api on feat/*; its active grants for api cover *',
+    );
     expect(repoFingerprint(dir)).toBe(fp);
   });
 
   it('a bad pattern or app is refused by field', async () => {
     const { store } = await makeWorkspaceRepo({ grants: false });
     await expect(grantDeploy(store, { agent: 'a', app: 'Bad App', branches: '!main', mode: 'auto', by: 'o' })).rejects.toMatchObject({
-      issues: [expect.objectContaining({ path: 'app' }), expect.objectContaining({ path: 'branches', message: expect.stringContaining('negated') })],
+      issues: [
+        expect.objectContaining({ path: 'app' }),
+        expect.objectContaining({ path: 'branches', message: expect.stringContaining('negated') }),
+      ],
     });
   });
 

@@ -169,7 +169,9 @@ describe(`manifest validator (${validator.mode})`, () => {
 
     strictIt('parses YAML as 1.1 like kubectl, so an unquoted `yes` label is not a string', () => {
       const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  labels:\n    enabled: yes\n';
-      expect(messages(validator.validateYaml(text))).toEqual(['ConfigMap/flags: metadata.labels.enabled: must be string or null (got true)']);
+      expect(messages(validator.validateYaml(text))).toEqual([
+        'ConfigMap/flags: metadata.labels.enabled: must be string or null (got true)',
+      ]);
     });
   });
 });

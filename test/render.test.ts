@@ -17,8 +17,22 @@ const sha = 'c'.repeat(40);
 function record(branch: string, spec: Partial<DeployRecord['versions'][number]['spec']> = {}, app = 'api'): DeployRecord {
   const slug = branchSlug(app, branch);
   return firstVersion(
-    { apiVersion: 'x1deploy.dev/v1', kind: 'BranchDeploy', app, branch, slug, url: `https://${slug}.${app}.acme.previews.example.com`, created_at: '2026-01-01T00:00:00.000Z' },
-    { commit_sha: sha, spec: { dockerfile: 'Dockerfile', ports: [8080], ...spec }, image_ref: `registry.internal:5000/ws/acme/app-${app}:${sha}`, requested_by: 'agent', now: '2026-01-01T00:00:00.000Z' },
+    {
+      apiVersion: 'x1deploy.dev/v1',
+      kind: 'BranchDeploy',
+      app,
+      branch,
+      slug,
+      url: `https://${slug}.${app}.acme.previews.example.com`,
+      created_at: '2026-01-01T00:00:00.000Z',
+    },
+    {
+      commit_sha: sha,
+      spec: { dockerfile: 'Dockerfile', ports: [8080], ...spec },
+      image_ref: `registry.internal:5000/ws/acme/app-${app}:${sha}`,
+      requested_by: 'agent',
+      now: '2026-01-01T00:00:00.000Z',
+    },
   ).record;
 }
 
@@ -36,15 +50,23 @@ beforeAll(async () => {
 });
 
 describe('renderBranchDeploy', () => {
-  const live = recordBuild(record('feat/x', { replicas: 2, env: { MODE: 'a\nb $(HOME) $$', KEY: '${STRIPE_KEY}' }, resources: { cpu: '250m', memory: '256Mi' } }), 1, {
-    digest: `sha256:${'e'.repeat(64)}`,
-    built_at: '2026-01-01T00:01:00.000Z',
-    now: '2026-01-01T00:01:00.000Z',
-  });
+  const live = recordBuild(
+    record('feat/x', { replicas: 2, env: { MODE: 'a\nb $(HOME) $$', KEY: '${STRIPE_KEY}' }, resources: { cpu: '250m', memory: '256Mi' } }),
+    1,
+    {
+      digest: `sha256:${'e'.repeat(64)}`,
+      built_at: '2026-01-01T00:01:00.000Z',
+      now: '2026-01-01T00:01:00.000Z',
+    },
+  );
   const files = renderBranchDeploy(ws, live);
 
   it('renders a Deployment, Service, Ingress and NetworkPolicy that validate against the upstream schemas', () => {
-    expect(objects(files).map((o) => o.kind).sort()).toEqual(['Deployment', 'Ingress', 'NetworkPolicy', 'Service']);
+    expect(
+      objects(files)
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['Deployment', 'Ingress', 'NetworkPolicy', 'Service']);
     expectValidManifests(validator, objects(files));
     const slug = live.slug;
     for (const o of objects(files)) {
@@ -58,7 +80,12 @@ describe('renderBranchDeploy', () => {
     const pod = byKind(files, 'Deployment').spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     const [c] = pod.containers;
-    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(c.securityContext.privileged).toBe(false);
     expect(pod.hostNetwork).toBe(false);
     expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '250m', memory: '256Mi' } });
@@ -107,7 +134,10 @@ describe('renderBranchDeploy', () => {
     const d = byKind(renderBranchDeploy(ws, record('feat/y')), 'Deployment');
     expect(d.spec.replicas).toBe(0);
     expect(d.spec.template.spec.containers[0].image).toBe(`registry.internal:5000/ws/acme/app-api:${sha}`);
-    expect(d.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+    expect(d.spec.template.spec.containers[0].resources).toEqual({
+      requests: { cpu: '50m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '512Mi' },
+    });
   });
 
   it('is deterministic: the same record renders the same bytes', () => {

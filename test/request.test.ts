@@ -25,9 +25,18 @@ describe('deploy request', () => {
   });
 
   it('reports every problem at once, by field', () => {
-    const issues = issuesOf({ app: '1api', branch: 'a..b', commit_sha: 'abc', dockerfile: '../Dockerfile', ports: [0, 8080, 8080], replicas: 9, resources: { cpu: 'lots', memory: '2Gi' } });
+    const issues = issuesOf({
+      app: '1api',
+      branch: 'a..b',
+      commit_sha: 'abc',
+      dockerfile: '../Dockerfile',
+      ports: [0, 8080, 8080],
+      replicas: 9,
+      resources: { cpu: 'lots', memory: '2Gi' },
+    });
     const paths = issues.map((i) => i.path);
-    for (const p of ['app', 'branch', 'commit_sha', 'dockerfile', 'ports.0', 'ports', 'replicas', 'resources.cpu', 'resources.memory']) expect(paths).toContain(p);
+    for (const p of ['app', 'branch', 'commit_sha', 'dockerfile', 'ports.0', 'ports', 'replicas', 'resources.cpu', 'resources.memory'])
+      expect(paths).toContain(p);
     expect(issues.find((i) => i.path === 'replicas')!.message).toMatch(/limit of 3/);
     expect(issues.find((i) => i.path === 'resources.memory')!.message).toMatch(/over the workspace limit of 1Gi/);
   });
@@ -76,8 +85,22 @@ describe('deploy request', () => {
   });
 
   it('converts to a JSON schema for the CLI help and the MCP tool', () => {
-    const json = z.toJSONSchema(deployRequestSchema(), { io: 'input' }) as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-    expect(Object.keys(json.properties)).toEqual(['app', 'branch', 'commit_sha', 'dockerfile', 'ports', 'env', 'replicas', 'repo', 'resources']);
+    const json = z.toJSONSchema(deployRequestSchema(), { io: 'input' }) as {
+      properties: Record<string, unknown>;
+      required: string[];
+      additionalProperties: boolean;
+    };
+    expect(Object.keys(json.properties)).toEqual([
+      'app',
+      'branch',
+      'commit_sha',
+      'dockerfile',
+      'ports',
+      'env',
+      'replicas',
+      'repo',
+      'resources',
+    ]);
     expect(json.required.sort()).toEqual(['app', 'branch', 'commit_sha', 'ports']);
     expect(json.additionalProperties).toBe(false);
   });
@@ -85,11 +108,33 @@ describe('deploy request', () => {
 
 describe('branch names (git check-ref-format)', () => {
   it.each([
-    ['main', undefined], ['feat/x', undefined], ['功能/分支', undefined], ['release/1.2', undefined],
-    ['', /empty/], ['-x', /starts with "-"/], ['a b', /space/], ['a..b', /\.\./], ['a~1', /~/], ['a^', /\^/],
-    ['a:b', /:/], ['a?', /\?/], ['a*', /\*/], ['a[b', /\[/], ['a\\b', /\\/], ['x.lock', /\.lock/], ['a/b.lock/c', /\.lock/],
-    ['a@{1}', /@\{/], ['/a', /"\/"/], ['a/', /"\/"/], ['a//b', /\/\//], ['a.', /ends with "."/], ['.a', /starting with "."/],
-    ['a/.b', /starting with "."/], ['@', /"@"/], ['a\tb', /control/], ['a\x7fb', /control/],
+    ['main', undefined],
+    ['feat/x', undefined],
+    ['功能/分支', undefined],
+    ['release/1.2', undefined],
+    ['', /empty/],
+    ['-x', /starts with "-"/],
+    ['a b', /space/],
+    ['a..b', /\.\./],
+    ['a~1', /~/],
+    ['a^', /\^/],
+    ['a:b', /:/],
+    ['a?', /\?/],
+    ['a*', /\*/],
+    ['a[b', /\[/],
+    ['a\\b', /\\/],
+    ['x.lock', /\.lock/],
+    ['a/b.lock/c', /\.lock/],
+    ['a@{1}', /@\{/],
+    ['/a', /"\/"/],
+    ['a/', /"\/"/],
+    ['a//b', /\/\//],
+    ['a.', /ends with "."/],
+    ['.a', /starting with "."/],
+    ['a/.b', /starting with "."/],
+    ['@', /"@"/],
+    ['a\tb', /control/],
+    ['a\x7fb', /control/],
   ])('%j', (name, problem) => {
     const found = branchNameProblem(name);
     if (problem === undefined) expect(found).toBeUndefined();
@@ -99,7 +144,27 @@ describe('branch names (git check-ref-format)', () => {
 
 describe('branch names agree with git itself', () => {
   // "@" is left out: --branch reads it as a shorthand for HEAD, while git refuses it as a ref name.
-  const names = ['main', 'feat/x', '功能/分支', 'a..b', 'a~1', 'x.lock', 'a@{1}', 'a//b', 'a.', '.a', 'a/.b', '-x', 'a b', 'a[b', 'HEAD', 'a@b', 'ü/ß.1', 'a/b.lock/c', 'a:b'];
+  const names = [
+    'main',
+    'feat/x',
+    '功能/分支',
+    'a..b',
+    'a~1',
+    'x.lock',
+    'a@{1}',
+    'a//b',
+    'a.',
+    '.a',
+    'a/.b',
+    '-x',
+    'a b',
+    'a[b',
+    'HEAD',
+    'a@b',
+    'ü/ß.1',
+    'a/b.lock/c',
+    'a:b',
+  ];
   it.each(names)('%j', async (name) => {
     const { spawnSync } = await import('node:child_process');
     const git = spawnSync('git', ['check-ref-format', '--branch', name], { encoding: 'utf8' });

@@ -44,15 +44,23 @@ describe('versions and rollback', () => {
 
   it('history lists the versions newest first', async () => {
     const h = await branchHistory(store, 'api', 'feat/x');
-    expect(h.versions.map((v) => [v.number, v.status])).toEqual([[3, 'pending-build'], [2, 'live'], [1, 'superseded']]);
+    expect(h.versions.map((v) => [v.number, v.status])).toEqual([
+      [3, 'pending-build'],
+      [2, 'live'],
+      [1, 'superseded'],
+    ]);
     expect(h.current_version).toBe(2);
     expect(deployment(dir, slug).spec.template.spec.containers[0].image).toContain(`@${digest('2')}`);
   });
 
   it('refuses versions that do not exist, were never built or are current, and changes nothing', async () => {
     const fp = repoFingerprint(dir);
-    await expect(rollbackBranch(store, { app: 'api', branch: 'feat/x', to: 9 }, agent)).rejects.toThrow('has no version 9; its versions are 1-3');
-    await expect(rollbackBranch(store, { app: 'api', branch: 'feat/x', to: 3 }, agent)).rejects.toThrow('version 3 of api feat/x was never built (pending-build)');
+    await expect(rollbackBranch(store, { app: 'api', branch: 'feat/x', to: 9 }, agent)).rejects.toThrow(
+      'has no version 9; its versions are 1-3',
+    );
+    await expect(rollbackBranch(store, { app: 'api', branch: 'feat/x', to: 3 }, agent)).rejects.toThrow(
+      'version 3 of api feat/x was never built (pending-build)',
+    );
     await expect(rollbackBranch(store, { app: 'api', branch: 'feat/x', to: 2 }, agent)).rejects.toBeInstanceOf(RollbackRefusedError);
     await expect(rollbackBranch(store, { app: 'api', branch: 'feat/x' }, { agent: 'agent-9' })).rejects.toBeInstanceOf(DeniedError);
     expect(repoFingerprint(dir)).toBe(fp);
@@ -61,7 +69,11 @@ describe('versions and rollback', () => {
   it('rolls back to the previous built version by default: one commit, no build, pinned by digest', async () => {
     const before = git(dir, 'rev-parse', 'HEAD');
     const { answer, commit } = await rollbackBranch(store, { app: 'api', branch: 'feat/x' }, agent);
-    expect(answer).toMatchObject({ version: 1, previous_version: 2, image_ref: `registry.localhost:5000/ws/demo/app-api:${sha('a')}@${digest('1')}` });
+    expect(answer).toMatchObject({
+      version: 1,
+      previous_version: 2,
+      image_ref: `registry.localhost:5000/ws/demo/app-api:${sha('a')}@${digest('1')}`,
+    });
     expect(git(dir, 'rev-parse', 'HEAD~1')).toBe(before);
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(commit);
     expect(git(dir, 'log', '-1', '--format=%s')).toBe('Roll back api feat/x to version 1 (from 2)');
@@ -70,7 +82,11 @@ describe('versions and rollback', () => {
     expect(d.metadata.labels['x1.version']).toBe('1');
     const h = await branchHistory(store, 'api', 'feat/x');
     // The pending v3 would roll the branch forward when its build lands: the rollback supersedes it.
-    expect(h.versions.map((v) => [v.number, v.status])).toEqual([[3, 'superseded'], [2, 'superseded'], [1, 'live']]);
+    expect(h.versions.map((v) => [v.number, v.status])).toEqual([
+      [3, 'superseded'],
+      [2, 'superseded'],
+      [1, 'live'],
+    ]);
     expect(await recordBuildOutcome(store, { app: 'api', slug, version: 3 }, { ok: true, digest: digest('3') })).toBeUndefined();
   });
 
@@ -99,7 +115,12 @@ describe('budgets', () => {
     const snapshot = await RepoSnapshot.atHead(repo.store);
     const ws = await snapshot.workspace();
     const limited = { ...ws, limits: { ...ws.limits, maxBranchDeploys } };
-    await repo.store.commit({ parent: snapshot.commit, changes: new Map([['x1deploy.yaml', stringifyRecord(limited)]]), message: 'limit', author: { name: 'o', email: 'o@o' } });
+    await repo.store.commit({
+      parent: snapshot.commit,
+      changes: new Map([['x1deploy.yaml', stringifyRecord(limited)]]),
+      message: 'limit',
+      author: { name: 'o', email: 'o@o' },
+    });
     return repo;
   }
 
@@ -135,7 +156,11 @@ describe('budgets', () => {
       'services.nodeports': '0',
     });
     const limitRange = objects.find((o) => o.kind === 'LimitRange');
-    expect(limitRange.spec.limits[0]).toEqual({ type: 'Container', defaultRequest: { cpu: '50m', memory: '128Mi' }, default: { cpu: '500m', memory: '512Mi' } });
+    expect(limitRange.spec.limits[0]).toEqual({
+      type: 'Container',
+      defaultRequest: { cpu: '50m', memory: '128Mi' },
+      default: { cpu: '500m', memory: '512Mi' },
+    });
     expectValidManifests(await loadManifestValidator(), objects);
   });
 });
@@ -144,12 +169,18 @@ describe('one app, one source repo', () => {
   it('records the repo of the first deploy and refuses another', async () => {
     const { dir, store } = await makeWorkspaceRepo();
     await deployBranch(store, request({ repo: 'https://github.com/acme/api.git' }), agent);
-    expect(parse(readFileSync(join(dir, 'apps/api/app.yaml'), 'utf8'))).toMatchObject({ repo: 'https://github.com/acme/api.git', default_branch: 'main', created_by: 'agent-7' });
+    expect(parse(readFileSync(join(dir, 'apps/api/app.yaml'), 'utf8'))).toMatchObject({
+      repo: 'https://github.com/acme/api.git',
+      default_branch: 'main',
+      created_by: 'agent-7',
+    });
     const fp = repoFingerprint(dir);
     const err = await deployBranch(store, request({ branch: 'feat/y', repo: 'https://github.com/acme/other.git' }), agent).catch((e) => e);
     expect(err).toBeInstanceOf(InvalidRequestError);
     expect(err.issues[0]).toMatchObject({ path: 'repo', message: expect.stringContaining('one app is one source repo') });
     expect(repoFingerprint(dir)).toBe(fp);
-    await expect(deployBranch(store, request({ branch: 'feat/y', repo: 'https://user:pw@github.com/acme/api.git' }), agent)).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(
+      deployBranch(store, request({ branch: 'feat/y', repo: 'https://user:pw@github.com/acme/api.git' }), agent),
+    ).rejects.toBeInstanceOf(InvalidRequestError);
   });
 });

@@ -8,9 +8,7 @@ import { UnknownBranchDeployError } from '../deploy/errors.js';
 import { recordBuild, recordBuildFailure } from '../versions/lifecycle.js';
 import { withFreshTip } from '../deploy/write-plan.js';
 
-export type BuildOutcome =
-  | { readonly ok: true; readonly digest: string }
-  | { readonly ok: false; readonly reason: string };
+export type BuildOutcome = { readonly ok: true; readonly digest: string } | { readonly ok: false; readonly reason: string };
 
 export interface BuiltVersionRef {
   readonly app: string;
@@ -18,7 +16,12 @@ export interface BuiltVersionRef {
   readonly version: number;
 }
 
-export async function recordBuildOutcome(store: GitopsStore, ref: BuiltVersionRef, outcome: BuildOutcome, now = new Date()): Promise<string | undefined> {
+export async function recordBuildOutcome(
+  store: GitopsStore,
+  ref: BuiltVersionRef,
+  outcome: BuildOutcome,
+  now = new Date(),
+): Promise<string | undefined> {
   return withFreshTip(store, 8, async (snapshot) => {
     const workspace = await snapshot.workspace();
     const record = await snapshot.deployRecord(ref.app, ref.slug);
@@ -28,9 +31,13 @@ export async function recordBuildOutcome(store: GitopsStore, ref: BuiltVersionRe
     // superseded one stays as it is.
     if (version.status !== 'pending-build') return undefined;
     const iso = now.toISOString();
-    const updated = outcome.ok ? recordBuild(record, ref.version, { digest: outcome.digest, built_at: iso, now: iso }) : recordBuildFailure(record, ref.version, outcome.reason);
+    const updated = outcome.ok
+      ? recordBuild(record, ref.version, { digest: outcome.digest, built_at: iso, now: iso })
+      : recordBuildFailure(record, ref.version, outcome.reason);
     const changes = new Map([[deployRecordPath(ref.app, ref.slug), stringifyRecord(updated)], ...renderBranchDeploy(workspace, updated)]);
-    const what = outcome.ok ? `built ${outcome.digest.slice(0, 19)}, live now` : `build failed, still serving ${updated.current_version ? `version ${updated.current_version}` : 'nothing'}`;
+    const what = outcome.ok
+      ? `built ${outcome.digest.slice(0, 19)}, live now`
+      : `build failed, still serving ${updated.current_version ? `version ${updated.current_version}` : 'nothing'}`;
     return store.commit({
       parent: snapshot.commit,
       changes,

@@ -16,7 +16,9 @@ export async function readRequestFile(file: string): Promise<unknown> {
   try {
     text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (err) {
-    throw new UserError(`cannot read the request ${file === '-' ? 'from stdin' : `file ${file}`}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(
+      `cannot read the request ${file === '-' ? 'from stdin' : `file ${file}`}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const doc = parseDocument(text);
   const [error] = doc.errors;
@@ -36,7 +38,12 @@ const TEXT_FIELDS = ['app', 'branch', 'commit_sha', 'dockerfile'];
 function keepScalarsAsWritten(doc: Document): void {
   if (!isMap(doc.contents)) return;
   const asWritten = (node: unknown) => {
-    if (isScalar(node) && ['number', 'boolean', 'bigint'].includes(typeof node.value) && node.type === 'PLAIN' && typeof node.source === 'string') {
+    if (
+      isScalar(node) &&
+      ['number', 'boolean', 'bigint'].includes(typeof node.value) &&
+      node.type === 'PLAIN' &&
+      typeof node.source === 'string'
+    ) {
       node.value = node.source;
     }
   };

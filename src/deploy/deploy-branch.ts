@@ -52,7 +52,10 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
     ]);
     const authorization = authorize(grants, agent, request.app, request.branch);
     const now = clock();
-    const plan = planDeploy({ workspace, apps, app, existing, authorization, previewCount }, request, slug, { agent, now: now.toISOString() });
+    const plan = planDeploy({ workspace, apps, app, existing, authorization, previewCount }, request, slug, {
+      agent,
+      now: now.toISOString(),
+    });
     const proposalBranch = proposalBranchName(request.app, slug, plan.version.number);
     if (plan.answer.mode === 'review' && plan.changes.size > 0) {
       const proposed = await alreadyProposed(snapshot, proposalBranch, request.app, slug, plan.version);
@@ -71,7 +74,13 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
 }
 
 /** The open proposal of this version, when it asks for the same commit and spec. */
-async function alreadyProposed(snapshot: RepoSnapshot, branch: string, app: string, slug: string, version: Version): Promise<string | undefined> {
+async function alreadyProposed(
+  snapshot: RepoSnapshot,
+  branch: string,
+  app: string,
+  slug: string,
+  version: Version,
+): Promise<string | undefined> {
   const head = await snapshot.store.branchHead(branch);
   if (head === undefined) return undefined;
   const proposed = (await new RepoSnapshot(snapshot.store, head).deployRecord(app, slug))?.versions[version.number - 1];

@@ -47,7 +47,11 @@ export interface DeployPlan {
 }
 
 export class SlugCollisionError extends Error {
-  constructor(readonly slug: string, readonly branch: string, readonly other: string) {
+  constructor(
+    readonly slug: string,
+    readonly branch: string,
+    readonly other: string,
+  ) {
     super(`branch "${branch}" maps to slug "${slug}", which branch "${other}" already uses; rename the branch`);
     this.name = 'SlugCollisionError';
   }
@@ -61,11 +65,18 @@ function sourceRepoFor(state: DeployState, request: DeployRequest): string | und
   const recorded = state.app?.repo;
   if (recorded !== undefined && request.repo !== undefined && request.repo !== recorded) {
     throw new InvalidRequestError([
-      { path: 'repo', message: `app ${request.app} is built from ${recorded}; one app is one source repo, so deploy this repo as another app` },
+      {
+        path: 'repo',
+        message: `app ${request.app} is built from ${recorded}; one app is one source repo, so deploy this repo as another app`,
+      },
     ]);
   }
   const template = state.workspace.apps.sourceRepo;
-  return recorded ?? request.repo ?? (template ? fillNameTemplate(template, { app: request.app, slug: '', workspace: state.workspace.workspace.id }) : undefined);
+  return (
+    recorded ??
+    request.repo ??
+    (template ? fillNameTemplate(template, { app: request.app, slug: '', workspace: state.workspace.workspace.id }) : undefined)
+  );
 }
 
 function requestedVersion(ws: WorkspaceConfig, request: DeployRequest, who: { readonly agent: string; readonly now: string }) {
@@ -75,11 +86,24 @@ function requestedVersion(ws: WorkspaceConfig, request: DeployRequest, who: { re
 
 function newRecordBase(ws: WorkspaceConfig, request: DeployRequest, slug: BranchSlug, now: string) {
   const { url } = branchDeployNames(ws.workspace, request.app, slug);
-  return { apiVersion: 'x1deploy.dev/v1' as const, kind: 'BranchDeploy' as const, app: request.app, branch: request.branch, slug, url, created_at: now };
+  return {
+    apiVersion: 'x1deploy.dev/v1' as const,
+    kind: 'BranchDeploy' as const,
+    app: request.app,
+    branch: request.branch,
+    slug,
+    url,
+    created_at: now,
+  };
 }
 
 /** The record a first deploy of this request creates (for examples and benchmarks). */
-export function newBranchDeploy(ws: WorkspaceConfig, request: DeployRequest, slug: BranchSlug, who: { readonly agent: string; readonly now: string }): DeployRecord {
+export function newBranchDeploy(
+  ws: WorkspaceConfig,
+  request: DeployRequest,
+  slug: BranchSlug,
+  who: { readonly agent: string; readonly now: string },
+): DeployRecord {
   return firstVersion(newRecordBase(ws, request, slug, who.now), requestedVersion(ws, request, who)).record;
 }
 

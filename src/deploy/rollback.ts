@@ -31,15 +31,22 @@ export function rollbackTarget(record: DeployRecord, to: number | undefined): nu
   const current = currentVersion(record);
   if (to === undefined) {
     const previous = previousBuiltVersion(record);
-    if (!previous) throw new RollbackRefusedError(`${record.app} ${record.branch} has no built version before ${current ? `version ${current.number}` : 'now'} to roll back to`);
+    if (!previous)
+      throw new RollbackRefusedError(
+        `${record.app} ${record.branch} has no built version before ${current ? `version ${current.number}` : 'now'} to roll back to`,
+      );
     return previous.number;
   }
   const target = record.versions[to - 1];
   if (!Number.isInteger(to) || !target) {
     throw new RollbackRefusedError(`${record.app} ${record.branch} has no version ${to}; its versions are 1-${record.versions.length}`);
   }
-  if (!target.digest) throw new RollbackRefusedError(`version ${to} of ${record.app} ${record.branch} was never built (${target.status}); only built versions can be served`);
-  if (current?.number === to) throw new RollbackRefusedError(`version ${to} of ${record.app} ${record.branch} is already the current version`);
+  if (!target.digest)
+    throw new RollbackRefusedError(
+      `version ${to} of ${record.app} ${record.branch} was never built (${target.status}); only built versions can be served`,
+    );
+  if (current?.number === to)
+    throw new RollbackRefusedError(`version ${to} of ${record.app} ${record.branch} is already the current version`);
   return to;
 }
 
@@ -61,7 +68,10 @@ export async function rollbackBranch(store: GitopsStore, request: RollbackReques
     const rolled = rollbackTo(record, target, now.toISOString());
     const version = rolled.versions[target - 1]!;
     const previous = currentVersion(record)?.number ?? null;
-    const changes = new Map<string, string>([[deployRecordPath(record.app, slug), stringifyRecord(rolled)], ...renderBranchDeploy(workspace, rolled)]);
+    const changes = new Map<string, string>([
+      [deployRecordPath(record.app, slug), stringifyRecord(rolled)],
+      ...renderBranchDeploy(workspace, rolled),
+    ]);
     const message = [
       `Roll back ${record.app} ${record.branch} to version ${target}${previous ? ` (from ${previous})` : ''}`,
       '',

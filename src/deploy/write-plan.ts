@@ -31,7 +31,11 @@ export async function writePlanned(store: GitopsStore, parent: string, write: Pl
 }
 
 /** Run read-plan-write until it lands on an unchanged tip, at most `maxAttempts` times. */
-export async function withFreshTip<T>(store: GitopsStore, maxAttempts: number, attempt: (snapshot: RepoSnapshot) => Promise<T>): Promise<T> {
+export async function withFreshTip<T>(
+  store: GitopsStore,
+  maxAttempts: number,
+  attempt: (snapshot: RepoSnapshot) => Promise<T>,
+): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt(await RepoSnapshot.atHead(store));

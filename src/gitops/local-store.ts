@@ -20,7 +20,10 @@ import git, { Errors } from 'isomorphic-git';
 import { StaleHeadError, type CommitAuthor, type CommitRequest, type GitopsStore } from './store.js';
 
 export class NotAGitopsRepoError extends Error {
-  constructor(readonly dir: string, reason = 'is not a git repository') {
+  constructor(
+    readonly dir: string,
+    reason = 'is not a git repository',
+  ) {
     super(`${dir} ${reason}; run "x1deploy init" to create the gitops repo, or point at an existing one`);
     this.name = 'NotAGitopsRepoError';
   }
@@ -41,7 +44,10 @@ export class RepoLockedError extends Error {
 }
 
 export class InvalidChangePathError extends Error {
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`invalid change path ${JSON.stringify(path)}: ${reason}`);
     this.name = 'InvalidChangePathError';
   }
@@ -74,7 +80,10 @@ export async function initGitopsRepo(dir: string, files: ReadonlyMap<string, str
 
 /** Open the gitops repo at `dir` (its root); the store's branch is the one HEAD points at. */
 export async function openLocalStore(dir: string): Promise<GitopsStore> {
-  const isRepo = await stat(join(dir, '.git', 'HEAD')).then((s) => s.isFile(), () => false);
+  const isRepo = await stat(join(dir, '.git', 'HEAD')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!isRepo) throw new NotAGitopsRepoError(dir);
   const branch = await git.currentBranch({ fs, dir, fullname: false });
   if (branch === undefined) throw new NotAGitopsRepoError(dir, 'has a detached HEAD (check out the gitops branch first)');
@@ -120,7 +129,10 @@ class LocalStore implements GitopsStore {
   readonly #trees = new Map<string, readonly Entry[]>();
   readonly #commitTrees = new Map<string, string>();
 
-  constructor(dir: string, readonly branch: string) {
+  constructor(
+    dir: string,
+    readonly branch: string,
+  ) {
     this.#dir = dir;
     this.#gitdir = join(dir, '.git');
   }
@@ -207,11 +219,18 @@ class LocalStore implements GitopsStore {
     return git.resolveRef({ fs, dir: this.#dir, ref: `refs/heads/${name}` }).catch(() => undefined);
   }
 
-  async proposeCommit({ parent, changes, message, author, branch }: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
+  async proposeCommit({
+    parent,
+    changes,
+    message,
+    author,
+    branch,
+  }: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
     if (branch === this.branch) throw new InvalidChangePathError(branch, 'a proposal cannot target the default branch');
     const base = await this.#treeOf(parent);
     const objects = new ObjectWriter(this.#gitdir);
-    const root = (await this.#rewrite(base, changeTree(normalizeChanges(changes)), '', objects, { removed: [], written: [] })) ?? EMPTY_TREE;
+    const root =
+      (await this.#rewrite(base, changeTree(normalizeChanges(changes)), '', objects, { removed: [], written: [] })) ?? EMPTY_TREE;
     if (root === base) return undefined;
     const existing = await this.branchHead(branch);
     if (existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent) return existing;
@@ -236,7 +255,12 @@ class LocalStore implements GitopsStore {
   }
 
   /** commit(), and init's first commit when `parent` is undefined. */
-  async writeCommit(parent: string | undefined, changes: ReadonlyMap<string, string | null>, message: string, author: CommitAuthor): Promise<string | undefined> {
+  async writeCommit(
+    parent: string | undefined,
+    changes: ReadonlyMap<string, string | null>,
+    message: string,
+    author: CommitAuthor,
+  ): Promise<string | undefined> {
     const base = parent === undefined ? undefined : await this.#treeOf(parent);
     const objects = new ObjectWriter(this.#gitdir);
     const effects: Effects = { removed: [], written: [] };
@@ -290,7 +314,13 @@ class LocalStore implements GitopsStore {
   }
 
   /** The tree `base` with `node`'s changes applied (undefined when it ends up empty). */
-  async #rewrite(base: string | undefined, node: ChangeNode, prefix: string, objects: ObjectWriter, effects: Effects): Promise<string | undefined> {
+  async #rewrite(
+    base: string | undefined,
+    node: ChangeNode,
+    prefix: string,
+    objects: ObjectWriter,
+    effects: Effects,
+  ): Promise<string | undefined> {
     const entries = new Map((base === undefined ? [] : await this.#readTree(base)).map((e) => [e.path, e]));
     const updates = await Promise.all(
       [...node.children].map(async ([name, child]): Promise<[string, Entry | undefined] | undefined> => {
@@ -433,7 +463,7 @@ function encodeTree(entries: readonly Entry[]): Buffer {
 /** A loose tree object (header included) as entries. */
 function decodeTree(raw: Buffer): Entry[] {
   const entries: Entry[] = [];
-  for (let at = raw.indexOf(0) + 1; at < raw.length; ) {
+  for (let at = raw.indexOf(0) + 1; at < raw.length;) {
     const space = raw.indexOf(0x20, at);
     const nul = raw.indexOf(0, space);
     const mode = raw.toString('latin1', at, space).padStart(6, '0');
@@ -465,7 +495,14 @@ function encodeIndexEntry(path: string, oid: string, mode: string, st: fs.BigInt
   const name = Buffer.from(path);
   const entry = Buffer.alloc((62 + name.length + 8) & ~7);
   const u32 = (x: bigint) => Number(x & 0xffffffffn);
-  const fields = [st.ctimeNs / 1_000_000_000n, st.ctimeNs % 1_000_000_000n, st.mtimeNs / 1_000_000_000n, st.mtimeNs % 1_000_000_000n, st.dev, st.ino];
+  const fields = [
+    st.ctimeNs / 1_000_000_000n,
+    st.ctimeNs % 1_000_000_000n,
+    st.mtimeNs / 1_000_000_000n,
+    st.mtimeNs % 1_000_000_000n,
+    st.dev,
+    st.ino,
+  ];
   fields.forEach((x, i) => entry.writeUInt32BE(u32(x), i * 4));
   entry.writeUInt32BE(parseInt(mode, 8), 24);
   entry.writeUInt32BE(u32(st.uid), 28);
@@ -555,10 +592,12 @@ async function updateIndex(gitdir: string, lock: Lock, removed: readonly string[
     const to = lowerBound(index, Buffer.concat([path, Buffer.from('0')]));
     drop.fill(1, from, to);
   }
-  const inserts = [...added].sort((a, b) => Buffer.compare(a.path, b.path)).map((e) => {
-    dropPath(e.path);
-    return { at: lowerBound(index, e.path), bytes: e.bytes };
-  });
+  const inserts = [...added]
+    .sort((a, b) => Buffer.compare(a.path, b.path))
+    .map((e) => {
+      dropPath(e.path);
+      return { at: lowerBound(index, e.path), bytes: e.bytes };
+    });
   const out: Buffer[] = [Buffer.alloc(12)];
   let entries = 0;
   let run = 0;
@@ -709,7 +748,8 @@ function changeTree(changes: ReadonlyMap<string, string | null>): ChangeNode {
       if (child === undefined) node.children.set(name, (child = { children: new Map() }));
       node = child;
     }
-    if (typeof value === 'string' && node.children.size > 0) throw new InvalidChangePathError(path, 'it is written as a file and also has changes inside it');
+    if (typeof value === 'string' && node.children.size > 0)
+      throw new InvalidChangePathError(path, 'it is written as a file and also has changes inside it');
     node.value = value;
   }
   return root;
@@ -717,7 +757,9 @@ function changeTree(changes: ReadonlyMap<string, string | null>): ChangeNode {
 
 /** `path` as isomorphic-git's `filepath`: undefined for the root. */
 function rootOr(path: string): string | undefined {
-  const p = path.split('/').filter((s) => s !== '' && s !== '.').join('/');
+  const p = path
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .join('/');
   return p === '' ? undefined : p;
 }
-

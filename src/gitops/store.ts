@@ -48,8 +48,13 @@ export interface GitopsStore {
 }
 
 export class StaleHeadError extends Error {
-  constructor(readonly expected: string, readonly actual: string) {
-    super(`the gitops branch moved while planning (expected ${expected.slice(0, 12)}, found ${actual.slice(0, 12)}); plan again against the new tip`);
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      `the gitops branch moved while planning (expected ${expected.slice(0, 12)}, found ${actual.slice(0, 12)}); plan again against the new tip`,
+    );
     this.name = 'StaleHeadError';
   }
 }

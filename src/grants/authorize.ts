@@ -4,12 +4,12 @@ import { branchMatches } from './branch-pattern.js';
 import type { Grant, GrantMode, GrantsFile } from './grants-file.js';
 
 export type Authorization =
-  | { readonly allowed: true; readonly mode: GrantMode; readonly grant: Grant }
-  | { readonly allowed: false; readonly reason: string };
+  { readonly allowed: true; readonly mode: GrantMode; readonly grant: Grant } | { readonly allowed: false; readonly reason: string };
 
 /** When several active grants match, auto wins: an owner who granted auto meant it. */
 export function authorize(grants: GrantsFile | undefined, agent: string, app: string, branch: string): Authorization {
-  if (!grants) return { allowed: false, reason: `grants.yaml is missing, so no agent may deploy; an owner grants ${agent} with "x1deploy grant"` };
+  if (!grants)
+    return { allowed: false, reason: `grants.yaml is missing, so no agent may deploy; an owner grants ${agent} with "x1deploy grant"` };
   const forApp = grants.grants.filter((g) => g.agent === agent && g.app === app);
   const active = forApp.filter((g) => g.revoked_at === undefined);
   const matching = active.filter((g) => branchMatches(g.branches, branch));

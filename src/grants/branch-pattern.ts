@@ -13,14 +13,17 @@ export const BranchPatternSchema = z
   .min(1, { message: 'a branch pattern must not be empty' })
   .max(255)
   .refine((p) => !p.startsWith('!'), { message: 'negated patterns are not supported: grant the branches you mean' })
-  .refine((p) => {
-    try {
-      picomatch.makeRe(p, OPTIONS);
-      return true;
-    } catch {
-      return false;
-    }
-  }, { message: 'is not a valid glob' });
+  .refine(
+    (p) => {
+      try {
+        picomatch.makeRe(p, OPTIONS);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a valid glob' },
+  );
 
 const compiled = new Map<string, (branch: string) => boolean>();
 

@@ -4,7 +4,10 @@ import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
 
 export class RecordFileError extends Error {
-  constructor(readonly file: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
     super(`${file} is not valid: ${problems.join('; ')}. Fix the file (or revert the commit that changed it) and run the command again.`);
     this.name = 'RecordFileError';
   }

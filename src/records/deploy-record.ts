@@ -16,7 +16,10 @@ export const VersionSchema = z.strictObject({
   number: z.number().int().min(1),
   commit_sha: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/),
   image_ref: z.string().min(1),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).optional(),
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .optional(),
   status: z.enum(VERSION_STATUSES),
   requested_by: z.string().min(1),
   created_at: timestamp,
@@ -47,12 +50,23 @@ export const DeployRecordSchema = z
   })
   .superRefine((rec, ctx) => {
     rec.versions.forEach((v, i) => {
-      if (v.number !== i + 1) ctx.addIssue({ code: 'custom', path: ['versions', i, 'number'], message: `must be ${i + 1}: versions are numbered 1, 2, 3… in order` });
+      if (v.number !== i + 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['versions', i, 'number'],
+          message: `must be ${i + 1}: versions are numbered 1, 2, 3… in order`,
+        });
     });
     if (rec.current_version !== undefined) {
       const current = rec.versions[rec.current_version - 1];
-      if (!current) ctx.addIssue({ code: 'custom', path: ['current_version'], message: `names version ${rec.current_version}, which does not exist` });
-      else if (!current.digest) ctx.addIssue({ code: 'custom', path: ['current_version'], message: `names version ${rec.current_version}, which has no built image digest` });
+      if (!current)
+        ctx.addIssue({ code: 'custom', path: ['current_version'], message: `names version ${rec.current_version}, which does not exist` });
+      else if (!current.digest)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['current_version'],
+          message: `names version ${rec.current_version}, which has no built image digest`,
+        });
     }
   });
 export type DeployRecord = z.output<typeof DeployRecordSchema>;

@@ -45,9 +45,7 @@ export function containerEnv(ws: WorkspaceConfig, app: string, slug: string, spe
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => {
       const ref = SECRET_REFERENCE.exec(value);
-      return ref
-        ? { name, secretKeyRef: { name: ws.secrets.workspaceSecret, key: ref[1]! } }
-        : { name, value: escapeEnvValue(value) };
+      return ref ? { name, secretKeyRef: { name: ws.secrets.workspaceSecret, key: ref[1]! } } : { name, value: escapeEnvValue(value) };
     });
   const databaseSecret = fillNameTemplate(ws.database.secretName, { app, slug, workspace: ws.workspace.id });
   // optional: a preview of an app without a database still starts.

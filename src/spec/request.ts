@@ -40,7 +40,10 @@ export interface RequestLimits {
 function quantityWithin(what: 'cpu' | 'memory', max: string | undefined) {
   return z.string().superRefine((value, ctx) => {
     if (!isQuantity(value)) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a Kubernetes quantity such as ${what === 'cpu' ? '250m or 1' : '256Mi or 1Gi'}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be a Kubernetes quantity such as ${what === 'cpu' ? '250m or 1' : '256Mi or 1Gi'}`,
+      });
       return;
     }
     const n = parseQuantity(value) ?? 0;
@@ -63,25 +66,36 @@ export function deployRequestSchema(limits?: RequestLimits) {
         const problem = branchNameProblem(s);
         if (problem) ctx.addIssue({ code: 'custom', message: `branch is not a name git accepts: it ${problem}` });
       })
-      .describe('Branch of the agent\'s working repo (any name git accepts).'),
+      .describe("Branch of the agent's working repo (any name git accepts)."),
     commit_sha: z
       .string({ message: 'commit_sha is required: the full commit id to build' })
-      .regex(/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, { message: 'commit_sha must be a full commit id: 40 hex characters (64 for sha256 repos)' })
+      .regex(/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, {
+        message: 'commit_sha must be a full commit id: 40 hex characters (64 for sha256 repos)',
+      })
       .transform((s) => s.toLowerCase())
       .describe('Full commit id to build, pinned for reproducibility.'),
     dockerfile: z
       .string()
       .superRefine((s, ctx) => {
         if (s.length === 0) ctx.addIssue({ code: 'custom', message: 'dockerfile must not be empty' });
-        else if (s.startsWith('/') || /^[A-Za-z]:/.test(s)) ctx.addIssue({ code: 'custom', message: 'dockerfile must be a path relative to the repo root, not absolute' });
-        else if (s.split(/[\\/]/).includes('..')) ctx.addIssue({ code: 'custom', message: 'dockerfile must stay inside the repo: ".." is not allowed' });
+        else if (s.startsWith('/') || /^[A-Za-z]:/.test(s))
+          ctx.addIssue({ code: 'custom', message: 'dockerfile must be a path relative to the repo root, not absolute' });
+        else if (s.split(/[\\/]/).includes('..'))
+          ctx.addIssue({ code: 'custom', message: 'dockerfile must stay inside the repo: ".." is not allowed' });
         // eslint-disable-next-line no-control-regex
         else if (/[\x00-\x1f\\]/.test(s)) ctx.addIssue({ code: 'custom', message: 'dockerfile must be a plain "/"-separated path' });
       })
       .default('Dockerfile')
       .describe('Repo-relative path of the Dockerfile (default: Dockerfile).'),
     ports: z
-      .array(z.number({ message: 'each port must be a number' }).int({ message: 'each port must be a whole number' }).min(1, { message: 'ports must be between 1 and 65535' }).max(65535, { message: 'ports must be between 1 and 65535' }), { message: 'ports is required: a list of container ports, the HTTP port first' })
+      .array(
+        z
+          .number({ message: 'each port must be a number' })
+          .int({ message: 'each port must be a whole number' })
+          .min(1, { message: 'ports must be between 1 and 65535' })
+          .max(65535, { message: 'ports must be between 1 and 65535' }),
+        { message: 'ports is required: a list of container ports, the HTTP port first' },
+      )
       .min(1, { message: 'ports needs at least one port (the first is the HTTP port behind the URL)' })
       .max(16, { message: 'ports takes at most 16 ports' })
       .refine((ports) => new Set(ports).size === ports.length, { message: 'ports must not repeat a port' })
@@ -91,21 +105,37 @@ export function deployRequestSchema(limits?: RequestLimits) {
       .superRefine((env, ctx) => {
         for (const [name, value] of Object.entries(env)) {
           if (!ENV_NAME.test(name)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `env name "${name.slice(0, 64)}" must be letters, digits and "_", not starting with a digit` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `env name "${name.slice(0, 64)}" must be letters, digits and "_", not starting with a digit`,
+            });
             continue;
           }
           if (RESERVED_ENV_NAMES.has(name)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `${name} is set by x1deploy from the branch's database secret; remove it from env` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `${name} is set by x1deploy from the branch's database secret; remove it from env`,
+            });
             continue;
           }
           if (SECRET_REFERENCE.test(value)) continue;
           if (value.includes('${')) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `${name}: a secret reference must be the whole value, exactly \${SECRET_NAME}; values are not interpolated` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `${name}: a secret reference must be the whole value, exactly \${SECRET_NAME}; values are not interpolated`,
+            });
             continue;
           }
           const kind = credentialKind(name, value);
           if (kind) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `${name} looks like ${kind}; store it in the workspace secrets and set ${name} to \${SECRET_NAME} instead (the value was not saved)` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `${name} looks like ${kind}; store it in the workspace secrets and set ${name} to \${SECRET_NAME} instead (the value was not saved)`,
+            });
           }
         }
       })
@@ -123,7 +153,9 @@ export function deployRequestSchema(limits?: RequestLimits) {
     repo: z
       .string()
       .max(2048)
-      .refine(isSourceRepoUrl, { message: 'repo must be the app\'s source repo as an https://, ssh:// or git@host:path URL, without credentials' })
+      .refine(isSourceRepoUrl, {
+        message: "repo must be the app's source repo as an https://, ssh:// or git@host:path URL, without credentials",
+      })
       .optional()
       .describe('Source repo URL of the app; needed on the first deploy unless the workspace sets a default, then it must stay the same.'),
     resources: z

@@ -131,7 +131,14 @@ export function previousBuiltVersion(record: DeployRecord): Version | undefined 
 function makeLive(record: DeployRecord, number: number, outcome: BuildOutcome, options: { supersedePending?: boolean } = {}): DeployRecord {
   const versions = record.versions.map((v): Version => {
     if (v.number === number) {
-      return { ...v, status: 'live', digest: outcome.digest, built_at: v.built_at ?? outcome.built_at, deployed_at: outcome.now, failure: undefined };
+      return {
+        ...v,
+        status: 'live',
+        digest: outcome.digest,
+        built_at: v.built_at ?? outcome.built_at,
+        deployed_at: outcome.now,
+        failure: undefined,
+      };
     }
     if (v.status === 'live') return { ...v, status: 'superseded' };
     // An older request that never got its image will never be served now.

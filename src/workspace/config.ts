@@ -22,11 +22,9 @@ export const WorkspaceConfigSchema = z
       slug: dnsLabel('the workspace label in preview hosts'),
       domain: z.string().refine(isDnsSubdomain, { message: 'must be a DNS name such as previews.example.com' }),
     }),
-    registry: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9._-]+)*$/, {
-        message: 'must be a registry host (and optional port/path) such as registry.example.com or 127.0.0.1:5000',
-      }),
+    registry: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9._-]+)*$/, {
+      message: 'must be a registry host (and optional port/path) such as registry.example.com or 127.0.0.1:5000',
+    }),
     engine: z.enum(['argocd', 'flux']),
     ingress: z.strictObject({
       className: z.string().min(1),

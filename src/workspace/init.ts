@@ -24,7 +24,11 @@ export function workspaceConfigFor(init: WorkspaceInit): WorkspaceConfig {
   return parsed.data;
 }
 
-export async function initWorkspace(dir: string, init: WorkspaceInit & { readonly owners?: string }, now: Date = new Date()): Promise<{ commit: string; config: WorkspaceConfig }> {
+export async function initWorkspace(
+  dir: string,
+  init: WorkspaceInit & { readonly owners?: string },
+  now: Date = new Date(),
+): Promise<{ commit: string; config: WorkspaceConfig }> {
   const config = workspaceConfigFor(init);
   const values = {
     workspace: config.workspace.id,

@@ -114,16 +114,21 @@ function checkBasics(object: unknown): ManifestProblem[] | { apiVersion: string;
 }
 
 function noSchema(object: KubeObject, apiVersion: string, kind: string, mode: string): ManifestProblem {
-  const hint =
-    apiVersion.startsWith('kustomize.config.k8s.io/')
-      ? ' (a kustomization.yaml is not a Kubernetes object; do not validate it here)'
-      : '';
+  const hint = apiVersion.startsWith('kustomize.config.k8s.io/')
+    ? ' (a kustomization.yaml is not a Kubernetes object; do not validate it here)'
+    : '';
   return { object: label(object), message: `no schema for ${apiVersion} ${kind} in ${mode} mode${hint}` };
 }
 
 /** "/spec/ports/0/port" -> "spec.ports[0].port"; keys like "app.kubernetes.io/name" are quoted. */
 function pointerToPath(pointer: string, extra?: string): string {
-  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra !== undefined) segments.push(extra);
   let out = '';
   for (const seg of segments) {
@@ -155,14 +160,15 @@ function describeErrors(errors: readonly ErrorObject[], root: unknown, prefix = 
   const unionTypes = new Map<ErrorObject, string[]>();
   for (const e of errors) {
     if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf') continue;
-    const branches = errors.filter(
-      (b) => b.instancePath === e.instancePath && b.schemaPath.startsWith(`${e.schemaPath}/`),
-    );
+    const branches = errors.filter((b) => b.instancePath === e.instancePath && b.schemaPath.startsWith(`${e.schemaPath}/`));
     if (branches.length > 0 && branches.every((b) => b.keyword === 'type')) {
       branches.forEach((b) => folded.add(b));
       // Types may be lists ("string,null" from the nullable conversion): list each once, null last.
       const types = new Set(branches.flatMap((b) => String(b.params.type).split(',')));
-      unionTypes.set(e, [...types].sort((a, b) => Number(a === 'null') - Number(b === 'null')));
+      unionTypes.set(
+        e,
+        [...types].sort((a, b) => Number(a === 'null') - Number(b === 'null')),
+      );
     }
   }
   const lines: string[] = [];
@@ -182,7 +188,9 @@ function describeErrors(errors: readonly ErrorObject[], root: unknown, prefix = 
         lines.push(`${pointerToPath(at, String(e.params.missingProperty))}: required field is missing`);
         break;
       case e.keyword === 'enum':
-        lines.push(`${pointerToPath(at)}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got()}`);
+        lines.push(
+          `${pointerToPath(at)}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got()}`,
+        );
         break;
       case types !== undefined:
         lines.push(`${pointerToPath(at)}: must be ${types.join(' or ')}${got()}`);
@@ -277,7 +285,9 @@ class StrictValidator implements ManifestValidator {
     for (const sub of ['k8s-1.28', 'crds']) {
       const subdir = path.join(dir, sub);
       if (!existsSync(subdir)) throw new Error(`schemas folder ${dir} has no ${sub}/`);
-      for (const name of readdirSync(subdir).filter((n) => n.endsWith('.json')).sort()) {
+      for (const name of readdirSync(subdir)
+        .filter((n) => n.endsWith('.json'))
+        .sort()) {
         const file = path.join(subdir, name);
         const gvks = (JSON.parse(readFileSync(file, 'utf8')) as { 'x-kubernetes-group-version-kind'?: unknown })[
           'x-kubernetes-group-version-kind'
@@ -365,13 +375,25 @@ class FallbackValidator implements ManifestValidator {
     ]);
     // The kinds x1deploy renders. Each class carries its own apiVersion/kind, so nothing is spelled twice.
     const classes: ModelClass[] = [
-      core.ConfigMap, core.LimitRange, core.Namespace, core.ResourceQuota, core.Secret, core.Service, core.ServiceAccount,
+      core.ConfigMap,
+      core.LimitRange,
+      core.Namespace,
+      core.ResourceQuota,
+      core.Secret,
+      core.Service,
+      core.ServiceAccount,
       apps.Deployment,
-      batch.Job, batch.CronJob,
-      networking.Ingress, networking.NetworkPolicy,
-      rbac.Role, rbac.RoleBinding,
-      argo.Application, argo.ApplicationSet, argo.AppProject,
-      fluxSource.GitRepository, fluxKustomize.Kustomization,
+      batch.Job,
+      batch.CronJob,
+      networking.Ingress,
+      networking.NetworkPolicy,
+      rbac.Role,
+      rbac.RoleBinding,
+      argo.Application,
+      argo.ApplicationSet,
+      argo.AppProject,
+      fluxSource.GitRepository,
+      fluxKustomize.Kustomization,
       certManager.Certificate,
     ];
     return new FallbackValidator(new Map(classes.map((c) => [`${c.apiVersion} ${c.kind}`, c])));

@@ -22,7 +22,8 @@ export async function makeWorkspaceRepo(init: WorkspaceInit & { grants?: boolean
   await initWorkspace(dir, init, FIXED_NOW);
   const store = await openLocalStore(dir);
   if (init.grants !== false) {
-    for (const app of ['api', 'web']) await grantDeploy(store, { agent: 'agent-7', app, branches: '*', mode: 'auto', by: 'owner' }, FIXED_NOW);
+    for (const app of ['api', 'web'])
+      await grantDeploy(store, { agent: 'agent-7', app, branches: '*', mode: 'auto', by: 'owner' }, FIXED_NOW);
   }
   return { dir, store };
 }

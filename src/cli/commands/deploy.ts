@@ -1,0 +1,73 @@
+// x1deploy deploy, render and list.
+import type { Command } from 'commander';
+import { deployBranch } from '../../deploy/deploy-branch.js';
+import { listBranchDeploys } from '../../deploy/list.js';
+import { renderAll } from '../../deploy/render-all.js';
+import { openLocalStore } from '../../gitops/local-store.js';
+import { readRequestFile, requestFieldsHelp } from '../request-input.js';
+import { printResult } from '../output.js';
+import { run } from '../run.js';
+
+export function register(program: Command): void {
+  program
+    .command('deploy')
+    .description('deploy a branch: record a version, render its manifests, commit')
+    .argument('<file>', 'the deploy request (YAML or JSON), or - for stdin')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--agent <id>', 'the agent asking for the deploy')
+    .option('--json', 'print one JSON object: {url, version, image_ref, ...}')
+    .addHelpText('after', requestFieldsHelp())
+    .action(
+      run<{ repo: string; agent: string }>(async (o, out) => {
+        const input = await readRequestFile(o._args[0]!);
+        const store = await openLocalStore(o.repo);
+        const { answer, commit } = await deployBranch(store, input, { agent: o.agent });
+        const what = !commit
+          ? 'already deployed, nothing to commit'
+          : answer.gitops_branch
+            ? `proposed for review on gitops branch ${answer.gitops_branch} (${commit.slice(0, 12)}); it goes live when merged`
+            : `committed ${commit.slice(0, 12)}`;
+        printResult(
+          out,
+          { ...answer, commit: commit ?? null },
+          `${answer.app} ${answer.branch}: version ${answer.version} (${answer.status}), ${what}\n  url:   ${answer.url}\n  image: ${answer.image_ref}`,
+        );
+      }),
+    );
+
+  program
+    .command('render')
+    .description('re-render every branch deploy from its record; commits only if something changed')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ repo: string }>(async (o, out) => {
+        const store = await openLocalStore(o.repo);
+        const result = await renderAll(store);
+        printResult(
+          out,
+          { commit: result.commit ?? null, branch_deploys: result.branchDeploys },
+          result.commit
+            ? `Re-rendered ${result.branchDeploys} branch deploys: committed ${result.commit.slice(0, 12)}`
+            : `Re-rendered ${result.branchDeploys} branch deploys: already up to date, nothing to commit`,
+        );
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list the branch deploys')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .option('--app <app>', 'only this app')
+    .option('--json', 'print a JSON array')
+    .action(
+      run<{ repo: string; app?: string }>(async (o, out) => {
+        const store = await openLocalStore(o.repo);
+        const rows = await listBranchDeploys(store, { app: o.app });
+        const text = rows.length
+          ? rows.map((r) => `${r.app}\t${r.branch}\tv${r.version} ${r.status}\t${r.url}`).join('\n')
+          : 'No branch deploys yet.';
+        printResult(out, rows, text);
+      }),
+    );
+}

@@ -1,0 +1,76 @@
+// x1deploy grant, revoke and grants: owners' commands.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { grantDeploy, listGrants, revokeDeploy } from '../../grants/grant-commands.js';
+import { openLocalStore } from '../../gitops/local-store.js';
+import { printResult } from '../output.js';
+import { run } from '../run.js';
+
+export function register(program: Command): void {
+  const modeOption = new Option('--mode <mode>', 'review: deploys are proposed for review; auto: committed straight to the default branch')
+    .choices(['review', 'auto'])
+    .default('review');
+
+  program
+    .command('grant')
+    .description('grant an agent deploys of an app on branches matching a pattern (one commit)')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--agent <id>', 'the agent')
+    .requiredOption('--app <app>', 'the app')
+    .requiredOption('--branches <pattern>', 'branch glob: "*" every branch, "feat/*" one level below feat/, "release/**" any depth')
+    .addOption(modeOption)
+    .requiredOption('--by <owner>', 'the owner granting it')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ repo: string; agent: string; app: string; branches: string; mode: 'review' | 'auto'; by: string }>(async (o, out) => {
+        const result = await grantDeploy(await openLocalStore(o.repo), {
+          agent: o.agent,
+          app: o.app,
+          branches: o.branches,
+          mode: o.mode,
+          by: o.by,
+        });
+        printResult(
+          out,
+          { commit: result.commit ?? null, summary: result.summary },
+          result.commit ? `${result.summary} (${result.commit.slice(0, 12)})` : result.summary,
+        );
+      }),
+    );
+
+  program
+    .command('revoke')
+    .description("revoke an agent's grants for an app (one commit)")
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--agent <id>', 'the agent')
+    .requiredOption('--app <app>', 'the app')
+    .option('--branches <pattern>', 'only the grant with this exact pattern')
+    .requiredOption('--by <owner>', 'the owner revoking it')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ repo: string; agent: string; app: string; branches?: string; by: string }>(async (o, out) => {
+        const result = await revokeDeploy(await openLocalStore(o.repo), { agent: o.agent, app: o.app, branches: o.branches, by: o.by });
+        printResult(out, { commit: result.commit ?? null, summary: result.summary }, `${result.summary} (${result.commit?.slice(0, 12)})`);
+      }),
+    );
+
+  program
+    .command('grants')
+    .description('list the deploy grants, revoked ones included')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .option('--json', 'print a JSON array')
+    .action(
+      run<{ repo: string }>(async (o, out) => {
+        const grants = await listGrants(await openLocalStore(o.repo));
+        const text = grants.length
+          ? grants
+              .map(
+                (g) =>
+                  `${g.agent}\t${g.app}\t${g.branches}\t${g.mode}\t${g.revoked_at ? `revoked ${g.revoked_at}` : `granted by ${g.granted_by} ${g.granted_at}`}`,
+              )
+              .join('\n')
+          : 'No deploy grants: every deploy is denied.';
+        printResult(out, grants, text);
+      }),
+    );
+}

@@ -1,0 +1,40 @@
+// x1deploy init.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { initWorkspace } from '../../workspace/init.js';
+import { printResult } from '../output.js';
+import { run } from '../run.js';
+
+export function register(program: Command): void {
+  program
+    .command('init')
+    .description('create a gitops repo for a workspace (all flags have demo defaults)')
+    .argument('<dir>', 'folder for the new gitops repo (must not exist or be empty)')
+    .option('--workspace <id>', 'workspace id; the namespace is ws-<id>', 'demo')
+    .option('--slug <slug>', 'workspace label in preview hosts (default: the id)')
+    .option('--domain <domain>', 'cluster domain previews are served under', 'preview.localhost')
+    .option('--registry <host>', 'image registry the builds push to', 'registry.localhost:5000')
+    .addOption(new Option('--engine <engine>', 'gitops engine that syncs the repo').choices(['argocd', 'flux']).default('argocd'))
+    .option('--owners <team>', 'CODEOWNERS entry for grants.yaml and x1deploy.yaml', '@workspace-owners')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ workspace: string; slug?: string; domain: string; registry: string; engine: 'argocd' | 'flux'; owners: string }>(
+        async (o, out) => {
+          const dir = o._args[0]!;
+          const { commit, config } = await initWorkspace(dir, {
+            id: o.workspace,
+            slug: o.slug,
+            domain: o.domain,
+            registry: o.registry,
+            engine: o.engine,
+            owners: o.owners,
+          });
+          printResult(
+            out,
+            { repo: dir, commit, workspace: config.workspace.id, namespace: `ws-${config.workspace.id}`, engine: config.engine },
+            `Created gitops repo ${dir} for workspace ${config.workspace.id} (${config.engine}); previews at https://<branch>.<app>.${config.workspace.slug}.${config.workspace.domain}`,
+          );
+        },
+      ),
+    );
+}

@@ -1,0 +1,56 @@
+// x1deploy rollback and history.
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { branchHistory } from '../../deploy/history.js';
+import { rollbackBranch } from '../../deploy/rollback.js';
+import { openLocalStore } from '../../gitops/local-store.js';
+import { printResult } from '../output.js';
+import { run } from '../run.js';
+
+export function register(program: Command): void {
+  program
+    .command('rollback')
+    .description('serve an earlier built version again (no rebuild; one commit)')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--app <app>', 'the app')
+    .requiredOption('--branch <branch>', 'the branch')
+    .option('--to <n>', 'the version (default: the previous built one)', (v) => {
+      if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('a version number (1, 2, 3, …)');
+      return Number(v);
+    })
+    .requiredOption('--agent <id>', 'the agent asking (needs a deploy grant for the branch)')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ repo: string; app: string; branch: string; to?: number; agent: string }>(async (o, out) => {
+        const { answer, commit } = await rollbackBranch(
+          await openLocalStore(o.repo),
+          { app: o.app, branch: o.branch, to: o.to },
+          { agent: o.agent },
+        );
+        const where = answer.gitops_branch ? `proposed on gitops branch ${answer.gitops_branch}` : `committed ${commit?.slice(0, 12)}`;
+        printResult(
+          out,
+          { ...answer, commit: commit ?? null },
+          `${answer.app} ${answer.branch}: version ${answer.version} is current again (was ${answer.previous_version ?? 'none'}), ${where}\n  image: ${answer.image_ref}`,
+        );
+      }),
+    );
+
+  program
+    .command('history')
+    .description("a branch deploy's versions, newest first")
+    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--app <app>', 'the app')
+    .requiredOption('--branch <branch>', 'the branch')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ repo: string; app: string; branch: string }>(async (o, out) => {
+        const history = await branchHistory(await openLocalStore(o.repo), o.app, o.branch);
+        const lines = history.versions.map(
+          (v) =>
+            `${v.number === history.current_version ? '*' : ' '} v${v.number}\t${v.status}\t${v.commit_sha.slice(0, 12)}\t${v.requested_by}\t${v.created_at}${v.failure ? `\t${v.failure}` : ''}`,
+        );
+        printResult(out, history, `${history.app} ${history.branch} (${history.url})\n${lines.join('\n')}`);
+      }),
+    );
+}
