@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import * as deploy from './commands/deploy.js';
 import * as grants from './commands/grants.js';
 import * as init from './commands/init.js';
+import * as mcp from './commands/mcp.js';
 import * as versions from './commands/versions.js';
 
 const program = new Command()
@@ -12,6 +13,6 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-for (const commands of [init, deploy, grants, versions]) commands.register(program);
+for (const commands of [init, deploy, grants, versions, mcp]) commands.register(program);
 
 await program.parseAsync(process.argv);

@@ -7,19 +7,20 @@ import type { DeployRecord } from '../records/deploy-record.js';
 import { deployRecordPath } from '../records/paths.js';
 import { renderBranchDeploy } from '../render/render-branch-deploy.js';
 import { branchSlug } from '../spec/names.js';
-import { AppNameSchema } from '../spec/request.js';
+import { z } from 'zod';
+import { AppNameSchema, toFieldIssues } from '../spec/request.js';
 import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/lifecycle.js';
 import { validAgent, type ActorOptions } from './deploy-branch.js';
 import { DeniedError, InvalidRequestError, RollbackRefusedError, UnknownBranchDeployError } from './errors.js';
 import { trailers, type DeployAnswer } from './plan.js';
 import { committerFor, proposalBranchName, withFreshTip, writePlanned } from './write-plan.js';
 
-export interface RollbackRequest {
-  readonly app: string;
-  readonly branch: string;
-  /** The version to serve; default: the newest built version below the current one. */
-  readonly to?: number;
-}
+export const RollbackRequestSchema = z.strictObject({
+  app: AppNameSchema,
+  branch: z.string().min(1).describe('The branch whose preview to roll back.'),
+  to: z.number().int().min(1).optional().describe('The version to serve again (default: the previous built one).'),
+});
+export type RollbackRequest = z.output<typeof RollbackRequestSchema>;
 
 export interface RollbackResult {
   readonly answer: DeployAnswer & { readonly previous_version: number | null; readonly gitops_branch?: string };
@@ -52,8 +53,8 @@ export function rollbackTarget(record: DeployRecord, to: number | undefined): nu
 
 export async function rollbackBranch(store: GitopsStore, request: RollbackRequest, options: ActorOptions): Promise<RollbackResult> {
   const agent = validAgent(options.agent);
-  const app = AppNameSchema.safeParse(request.app);
-  if (!app.success) throw new InvalidRequestError([{ path: 'app', message: app.error.issues[0]!.message }]);
+  const parsed = RollbackRequestSchema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
   const clock = options.clock ?? (() => new Date());
   return withFreshTip(store, options.maxAttempts ?? 8, async (snapshot) => {
     const workspace = await snapshot.workspace();

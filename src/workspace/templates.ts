@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The package root: the same from src/ (tests, tsx) and dist/src/ (the installed bin). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
@@ -18,4 +18,9 @@ function packageRoot(): string {
 export async function readTemplate(name: string, values: Readonly<Record<string, string>>): Promise<string> {
   const text = await readFile(join(packageRoot(), 'templates', name), 'utf8');
   return text.replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+/** x1deploy's own version, from its package.json. */
+export async function packageVersion(): Promise<string> {
+  return (JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -1,0 +1,85 @@
+// What an agent asks after deploying: is my preview up, which version serves, why did a build fail.
+import { z } from 'zod';
+import type { GitopsStore } from '../gitops/store.js';
+import { RepoSnapshot } from '../records/snapshot.js';
+import { branchSlug } from '../spec/names.js';
+import { AppNameSchema, toFieldIssues } from '../spec/request.js';
+import { InvalidRequestError, UnknownBranchDeployError } from './errors.js';
+import { proposalBranchName } from './write-plan.js';
+
+export const BranchRefSchema = z.strictObject({
+  app: AppNameSchema,
+  branch: z.string().min(1).describe('The branch of the app repo.'),
+});
+export type BranchRef = z.output<typeof BranchRefSchema>;
+
+export interface VersionStatus {
+  readonly number: number;
+  readonly status: string;
+  readonly commit_sha: string;
+  readonly image_ref: string;
+  readonly requested_by: string;
+  readonly created_at: string;
+  readonly built_at?: string;
+  /** The build's failure reason and the last lines of its log. */
+  readonly failure?: string;
+}
+
+export interface BranchDeployStatus {
+  readonly app: string;
+  readonly branch: string;
+  readonly slug: string;
+  readonly url: string;
+  /** pending (nothing built yet), live, or failed (nothing ever built, newest build failed). */
+  readonly status: string;
+  readonly current_version: number | null;
+  readonly latest_version: number;
+  /** Newest first. */
+  readonly versions: readonly VersionStatus[];
+  /** A review-mode proposal of the next version waiting on its gitops branch, if any. */
+  readonly proposal?: { readonly version: number; readonly gitops_branch: string };
+}
+
+export async function branchDeployStatus(store: GitopsStore, ref: BranchRef): Promise<BranchDeployStatus> {
+  const parsed = BranchRefSchema.safeParse(ref);
+  if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
+  const { app, branch } = parsed.data;
+  const snapshot = await RepoSnapshot.atHead(store);
+  await snapshot.workspace();
+  const slug = branchSlug(app, branch);
+  const record = await snapshot.deployRecord(app, slug);
+  if (!record || record.branch !== branch) {
+    // A review-mode first deploy exists only on its proposal branch until it is merged.
+    const proposal = proposalBranchName(app, slug, 1);
+    const head = await store.branchHead(proposal);
+    const proposed = head ? await new RepoSnapshot(store, head).deployRecord(app, slug) : undefined;
+    if (!proposed) throw new UnknownBranchDeployError(app, branch);
+    return { ...describe(proposed), proposal: { version: 1, gitops_branch: proposal } };
+  }
+  const next = record.versions.length + 1;
+  const proposalBranch = proposalBranchName(app, slug, next);
+  const proposed = await store.branchHead(proposalBranch);
+  return { ...describe(record), ...(proposed ? { proposal: { version: next, gitops_branch: proposalBranch } } : {}) };
+}
+
+function describe(record: Awaited<ReturnType<RepoSnapshot['deployRecord']>> & object): BranchDeployStatus {
+  return {
+    app: record.app,
+    branch: record.branch,
+    slug: record.slug,
+    url: record.url,
+    status: record.status,
+    current_version: record.current_version ?? null,
+    latest_version: record.versions.length,
+    versions: [...record.versions].reverse().map((v) => ({
+      number: v.number,
+      status: v.status,
+      commit_sha: v.commit_sha,
+      image_ref: v.digest ? `${v.image_ref}@${v.digest}` : v.image_ref,
+      requested_by: v.requested_by,
+      created_at: v.created_at,
+      ...(v.built_at ? { built_at: v.built_at } : {}),
+      ...(v.failure ? { failure: v.failure } : {}),
+    })),
+  };
+}
