@@ -140,7 +140,7 @@ describe('grants in the gitops repo', () => {
     await grantDeploy(store, { agent: 'agent-3', app: 'api', branches: 'feat/*', mode: 'review', by: 'owner' });
     const main = git(dir, 'rev-parse', 'HEAD');
     const { answer, commit } = await deployBranch(store, request(), { agent: 'agent-3' });
-    expect(answer).toMatchObject({ mode: 'review', version: 1, gitops_branch: `x1deploy/api/${answer.slug}/v1` });
+    expect(answer).toMatchObject({ mode: 'review', version: 1, gitops_branch: `x1deploy/api/${answer.slug}` });
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(main);
     expect(git(dir, 'rev-parse', answer.gitops_branch!)).toBe(commit);
     expect(git(dir, 'rev-parse', `${answer.gitops_branch!}~1`)).toBe(main);

@@ -56,7 +56,7 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
       agent,
       now: now.toISOString(),
     });
-    const proposalBranch = proposalBranchName(request.app, slug, plan.version.number);
+    const proposalBranch = proposalBranchName(request.app, slug);
     if (plan.answer.mode === 'review' && plan.changes.size > 0) {
       const proposed = await alreadyProposed(snapshot, proposalBranch, request.app, slug, plan.version);
       if (proposed) return { answer: { ...plan.answer, gitops_branch: proposalBranch }, commit: proposed };

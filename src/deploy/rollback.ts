@@ -85,7 +85,7 @@ export async function rollbackBranch(store: GitopsStore, request: RollbackReques
       message,
       author: committerFor(agent, now),
       mode: authorization.mode,
-      proposalBranch: `${proposalBranchName(record.app, slug, target)}-rollback`,
+      proposalBranch: proposalBranchName(record.app, slug),
     });
     const answer = {
       url: rolled.url,

@@ -50,16 +50,21 @@ export async function branchDeployStatus(store: GitopsStore, ref: BranchRef): Pr
   const record = await snapshot.deployRecord(app, slug);
   if (!record || record.branch !== branch) {
     // A review-mode first deploy exists only on its proposal branch until it is merged.
-    const proposal = proposalBranchName(app, slug, 1);
-    const head = await store.branchHead(proposal);
-    const proposed = head ? await new RepoSnapshot(store, head).deployRecord(app, slug) : undefined;
+    const proposed = await proposal(store, app, slug);
     if (!proposed) throw new UnknownBranchDeployError(app, branch);
-    return { ...describe(proposed), proposal: { version: 1, gitops_branch: proposal } };
+    return { ...describe(proposed.record), proposal: proposed.summary };
   }
-  const next = record.versions.length + 1;
-  const proposalBranch = proposalBranchName(app, slug, next);
-  const proposed = await store.branchHead(proposalBranch);
-  return { ...describe(record), ...(proposed ? { proposal: { version: next, gitops_branch: proposalBranch } } : {}) };
+  const proposed = await proposal(store, app, slug);
+  return { ...describe(record), ...(proposed ? { proposal: proposed.summary } : {}) };
+}
+
+/** The change waiting for review on the branch deploy's proposal branch, if any. */
+async function proposal(store: GitopsStore, app: string, slug: string) {
+  const gitops_branch = proposalBranchName(app, slug);
+  const head = await store.branchHead(gitops_branch);
+  const record = head ? await new RepoSnapshot(store, head).deployRecord(app, slug) : undefined;
+  if (!record) return undefined;
+  return { record, summary: { version: record.current_version ?? record.versions.length, gitops_branch } };
 }
 
 function describe(record: Awaited<ReturnType<RepoSnapshot['deployRecord']>> & object): BranchDeployStatus {

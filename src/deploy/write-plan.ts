@@ -48,8 +48,14 @@ export async function withFreshTip<T>(
   }
 }
 
-export function proposalBranchName(app: string, slug: string, version: number): string {
-  return `x1deploy/${app}/${slug}/v${version}`;
+/**
+ * The one gitops branch where a branch deploy's change waits for review: a newer deploy or a
+ * rollback of the same branch replaces the proposal (and updates its pull request) instead of
+ * opening another. Version numbers are assigned against the default branch, so an unmerged
+ * proposal does not use one up.
+ */
+export function proposalBranchName(app: string, slug: string): string {
+  return `x1deploy/${app}/${slug}`;
 }
 
 export function committerFor(agent: string, now: Date): CommitAuthor {

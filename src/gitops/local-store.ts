@@ -78,6 +78,14 @@ export async function initGitopsRepo(dir: string, files: ReadonlyMap<string, str
   return store.writeCommit(undefined, changes, options.message, options.author) as Promise<string>;
 }
 
+/**
+ * A bare repo's store (the cache of a remote gitops repo): the same reads and commits, with no
+ * work tree or index. `branch` is the branch commits go to.
+ */
+export function openBareStore(gitdir: string, branch: string): GitopsStore {
+  return new LocalStore(gitdir, branch, { bare: true });
+}
+
 /** Open the gitops repo at `dir` (its root); the store's branch is the one HEAD points at. */
 export async function openLocalStore(dir: string): Promise<GitopsStore> {
   const isRepo = await stat(join(dir, '.git', 'HEAD')).then(
@@ -123,6 +131,9 @@ interface Effects {
 class LocalStore implements GitopsStore {
   readonly #dir: string;
   readonly #gitdir: string;
+  // A bare repo (a remote's cache) has no work tree or index to keep in step.
+  readonly #bare: boolean;
+  readonly #git: { dir: string } | { gitdir: string };
   // isomorphic-git keeps packfile indexes here.
   readonly #cache: object = {};
   // Trees by oid, and commits' root trees: what one commit writes, the next one reads.
@@ -132,9 +143,12 @@ class LocalStore implements GitopsStore {
   constructor(
     dir: string,
     readonly branch: string,
+    options: { readonly bare?: boolean } = {},
   ) {
     this.#dir = dir;
-    this.#gitdir = join(dir, '.git');
+    this.#bare = options.bare ?? false;
+    this.#gitdir = this.#bare ? dir : join(dir, '.git');
+    this.#git = this.#bare ? { gitdir: dir } : { dir };
   }
 
   get #refFile(): string {
@@ -145,7 +159,7 @@ class LocalStore implements GitopsStore {
     // The loose ref file is what commit() writes; isomorphic-git also looks in packed-refs.
     const loose = await readFile(this.#refFile, 'utf8').catch(() => '');
     if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
-    return git.resolveRef({ fs, dir: this.#dir, ref: `refs/heads/${this.branch}` });
+    return git.resolveRef({ fs, ...this.#git, ref: `refs/heads/${this.branch}` });
   }
 
   // Reads walk the cached parsed trees: each commit shares almost every tree with the one before,
@@ -204,7 +218,7 @@ class LocalStore implements GitopsStore {
       if (kind !== type) throw new Error(`git object ${oid} is a ${kind}, expected a ${type}`);
       return raw.subarray(header + 1);
     }
-    const { blob } = await git.readBlob({ fs, dir: this.#dir, oid, cache: this.#cache });
+    const { blob } = await git.readBlob({ fs, ...this.#git, oid, cache: this.#cache });
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
@@ -216,7 +230,7 @@ class LocalStore implements GitopsStore {
     const file = join(this.#gitdir, 'refs', 'heads', ...name.split('/'));
     const loose = await readFile(file, 'utf8').catch(() => '');
     if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
-    return git.resolveRef({ fs, dir: this.#dir, ref: `refs/heads/${name}` }).catch(() => undefined);
+    return git.resolveRef({ fs, ...this.#git, ref: `refs/heads/${name}` }).catch(() => undefined);
   }
 
   async proposeCommit({
@@ -251,7 +265,7 @@ class LocalStore implements GitopsStore {
   }
 
   async #parentOf(commit: string): Promise<string | undefined> {
-    return (await git.readCommit({ fs, dir: this.#dir, oid: commit, cache: this.#cache })).commit.parent[0];
+    return (await git.readCommit({ fs, ...this.#git, oid: commit, cache: this.#cache })).commit.parent[0];
   }
 
   /** commit(), and init's first commit when `parent` is undefined. */
@@ -273,6 +287,10 @@ class LocalStore implements GitopsStore {
     await objects.flush();
     const repoLock = parent === undefined ? undefined : await acquireLock(join(this.#gitdir, 'x1deploy.lock'));
     try {
+      if (this.#bare) {
+        await this.#moveRef(parent, oid);
+        return oid;
+      }
       // Taken before the ref moves, so a busy index cannot leave HEAD moved but the index behind.
       const indexLock = await acquireLock(join(this.#gitdir, 'index.lock'));
       try {
@@ -290,7 +308,7 @@ class LocalStore implements GitopsStore {
   async #treeOf(commit: string): Promise<string> {
     let tree = this.#commitTrees.get(commit);
     if (tree === undefined) {
-      tree = (await git.readCommit({ fs, dir: this.#dir, oid: commit, cache: this.#cache })).commit.tree;
+      tree = (await git.readCommit({ fs, ...this.#git, oid: commit, cache: this.#cache })).commit.tree;
       if (this.#commitTrees.size >= CACHE_LIMIT) this.#commitTrees.clear();
       this.#commitTrees.set(commit, tree);
     }
@@ -302,7 +320,7 @@ class LocalStore implements GitopsStore {
     if (entries === undefined) {
       // Parsed here when loose (4x faster than git.readTree's DecompressionStream); packed via isomorphic-git.
       const loose = await readFile(join(this.#gitdir, 'objects', oid.slice(0, 2), oid.slice(2))).catch(() => undefined);
-      entries = loose ? decodeTree(inflateSync(loose)) : (await git.readTree({ fs, dir: this.#dir, oid, cache: this.#cache })).tree;
+      entries = loose ? decodeTree(inflateSync(loose)) : (await git.readTree({ fs, ...this.#git, oid, cache: this.#cache })).tree;
       this.#remember(oid, entries);
     }
     return entries;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { deployBranch } from '../../deploy/deploy-branch.js';
 import { listBranchDeploys } from '../../deploy/list.js';
 import { renderAll } from '../../deploy/render-all.js';
-import { openLocalStore } from '../../gitops/local-store.js';
+import { openGitopsStore } from '../../gitops/remote-store.js';
 import { readRequestFile, requestFieldsHelp } from '../request-input.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
@@ -13,14 +13,14 @@ export function register(program: Command): void {
     .command('deploy')
     .description('deploy a branch: record a version, render its manifests, commit')
     .argument('<file>', 'the deploy request (YAML or JSON), or - for stdin')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .requiredOption('--agent <id>', 'the agent asking for the deploy')
     .option('--json', 'print one JSON object: {url, version, image_ref, ...}')
     .addHelpText('after', requestFieldsHelp())
     .action(
       run<{ repo: string; agent: string }>(async (o, out) => {
         const input = await readRequestFile(o._args[0]!);
-        const store = await openLocalStore(o.repo);
+        const store = await openGitopsStore(o.repo);
         const { answer, commit } = await deployBranch(store, input, { agent: o.agent });
         const what = !commit
           ? 'already deployed, nothing to commit'
@@ -38,11 +38,11 @@ export function register(program: Command): void {
   program
     .command('render')
     .description('re-render every branch deploy from its record; commits only if something changed')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string }>(async (o, out) => {
-        const store = await openLocalStore(o.repo);
+        const store = await openGitopsStore(o.repo);
         const result = await renderAll(store);
         printResult(
           out,
@@ -57,12 +57,12 @@ export function register(program: Command): void {
   program
     .command('list')
     .description('list the branch deploys')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .option('--app <app>', 'only this app')
     .option('--json', 'print a JSON array')
     .action(
       run<{ repo: string; app?: string }>(async (o, out) => {
-        const store = await openLocalStore(o.repo);
+        const store = await openGitopsStore(o.repo);
         const rows = await listBranchDeploys(store, { app: o.app });
         const text = rows.length
           ? rows.map((r) => `${r.app}\t${r.branch}\tv${r.version} ${r.status}\t${r.url}`).join('\n')

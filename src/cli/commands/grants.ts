@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { grantDeploy, listGrants, revokeDeploy } from '../../grants/grant-commands.js';
-import { openLocalStore } from '../../gitops/local-store.js';
+import { openGitopsStore } from '../../gitops/remote-store.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
 
@@ -14,7 +14,7 @@ export function register(program: Command): void {
   program
     .command('grant')
     .description('grant an agent deploys of an app on branches matching a pattern (one commit)')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .requiredOption('--agent <id>', 'the agent')
     .requiredOption('--app <app>', 'the app')
     .requiredOption('--branches <pattern>', 'branch glob: "*" every branch, "feat/*" one level below feat/, "release/**" any depth')
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string; agent: string; app: string; branches: string; mode: 'review' | 'auto'; by: string }>(async (o, out) => {
-        const result = await grantDeploy(await openLocalStore(o.repo), {
+        const result = await grantDeploy(await openGitopsStore(o.repo), {
           agent: o.agent,
           app: o.app,
           branches: o.branches,
@@ -41,7 +41,7 @@ export function register(program: Command): void {
   program
     .command('revoke')
     .description("revoke an agent's grants for an app (one commit)")
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .requiredOption('--agent <id>', 'the agent')
     .requiredOption('--app <app>', 'the app')
     .option('--branches <pattern>', 'only the grant with this exact pattern')
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string; agent: string; app: string; branches?: string; by: string }>(async (o, out) => {
-        const result = await revokeDeploy(await openLocalStore(o.repo), { agent: o.agent, app: o.app, branches: o.branches, by: o.by });
+        const result = await revokeDeploy(await openGitopsStore(o.repo), { agent: o.agent, app: o.app, branches: o.branches, by: o.by });
         printResult(out, { commit: result.commit ?? null, summary: result.summary }, `${result.summary} (${result.commit?.slice(0, 12)})`);
       }),
     );
@@ -57,11 +57,11 @@ export function register(program: Command): void {
   program
     .command('grants')
     .description('list the deploy grants, revoked ones included')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .option('--json', 'print a JSON array')
     .action(
       run<{ repo: string }>(async (o, out) => {
-        const grants = await listGrants(await openLocalStore(o.repo));
+        const grants = await listGrants(await openGitopsStore(o.repo));
         const text = grants.length
           ? grants
               .map(

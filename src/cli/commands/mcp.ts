@@ -1,7 +1,7 @@
 // x1deploy mcp: the agent-facing MCP server over stdio.
 import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { openLocalStore } from '../../gitops/local-store.js';
+import { openGitopsStore } from '../../gitops/remote-store.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { validAgent } from '../../deploy/deploy-branch.js';
 import { packageVersion } from '../../workspace/templates.js';
@@ -11,12 +11,12 @@ export function register(program: Command): void {
   program
     .command('mcp')
     .description('serve deploy_branch, branch_deploy_status, list_branch_deploys and rollback_branch over MCP (stdio)')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .requiredOption('--agent <id>', 'the agent this server acts for (tools cannot change it)')
     .action(
       run<{ repo: string; agent: string }>(async (o) => {
         const agent = validAgent(o.agent);
-        const store = await openLocalStore(o.repo);
+        const store = await openGitopsStore(o.repo);
         const server = createMcpServer({ store, agent }, await packageVersion());
         await server.connect(new StdioServerTransport());
         // Serve until the client closes stdin.

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { branchHistory } from '../../deploy/history.js';
 import { rollbackBranch } from '../../deploy/rollback.js';
-import { openLocalStore } from '../../gitops/local-store.js';
+import { openGitopsStore } from '../../gitops/remote-store.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
 
@@ -11,7 +11,7 @@ export function register(program: Command): void {
   program
     .command('rollback')
     .description('serve an earlier built version again (no rebuild; one commit)')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .requiredOption('--app <app>', 'the app')
     .requiredOption('--branch <branch>', 'the branch')
     .option('--to <n>', 'the version (default: the previous built one)', (v) => {
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .action(
       run<{ repo: string; app: string; branch: string; to?: number; agent: string }>(async (o, out) => {
         const { answer, commit } = await rollbackBranch(
-          await openLocalStore(o.repo),
+          await openGitopsStore(o.repo),
           { app: o.app, branch: o.branch, to: o.to },
           { agent: o.agent },
         );
@@ -39,13 +39,13 @@ export function register(program: Command): void {
   program
     .command('history')
     .description("a branch deploy's versions, newest first")
-    .requiredOption('--repo <dir>', 'the workspace gitops repo')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
     .requiredOption('--app <app>', 'the app')
     .requiredOption('--branch <branch>', 'the branch')
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string; app: string; branch: string }>(async (o, out) => {
-        const history = await branchHistory(await openLocalStore(o.repo), o.app, o.branch);
+        const history = await branchHistory(await openGitopsStore(o.repo), o.app, o.branch);
         const lines = history.versions.map(
           (v) =>
             `${v.number === history.current_version ? '*' : ' '} v${v.number}\t${v.status}\t${v.commit_sha.slice(0, 12)}\t${v.requested_by}\t${v.created_at}${v.failure ? `\t${v.failure}` : ''}`,

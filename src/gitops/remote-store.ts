@@ -1,0 +1,167 @@
+// A gitops repo on a git host (GitHub or any smart-HTTP server). Work happens in a bare cache
+// clone: head() fetches the tip, commits are made in the cache and pushed. A push the server
+// rejects as not-fast-forward surfaces as StaleHeadError, so the caller plans again against the
+// new tip (never a blind replay). The token is sent as a header: never on a command line, never
+// logged, and without the extra 401 round trip an onAuth callback costs.
+import * as fs from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import git, { Errors } from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { openBareStore } from './local-store.js';
+import { StaleHeadError, type CommitRequest, type GitopsStore } from './store.js';
+
+export interface RemoteOptions {
+  /** Where cache clones live (default: $X1DEPLOY_CACHE_DIR, else ~/.cache/x1deploy). */
+  readonly cacheDir?: string;
+  /** The branch x1deploy commits to (default: the remote's HEAD branch). */
+  readonly branch?: string;
+  /** HTTP auth token (read by the caller from an environment variable). */
+  readonly token?: string;
+}
+
+export class RemoteUnavailableError extends Error {
+  constructor(url: string, cause: string) {
+    super(`cannot reach the gitops repo ${redact(url)}: ${cause}; check the URL and the token in X1DEPLOY_GIT_TOKEN`);
+    this.name = 'RemoteUnavailableError';
+  }
+}
+
+export function isRemoteRepo(repo: string): boolean {
+  return /^https?:\/\//.test(repo);
+}
+
+/** The URL without credentials, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function authHeaders(token: string | undefined): Record<string, string> {
+  if (!token) return {};
+  // GitHub and most hosts take a token as the password of any user over basic auth.
+  return { Authorization: `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
+}
+
+export async function openRemoteStore(url: string, options: RemoteOptions = {}): Promise<GitopsStore> {
+  if (new URL(url).username || new URL(url).password) {
+    throw new RemoteUnavailableError(url, 'credentials in the URL are refused; put the token in X1DEPLOY_GIT_TOKEN');
+  }
+  const root = options.cacheDir ?? process.env.X1DEPLOY_CACHE_DIR ?? join(homedir(), '.cache', 'x1deploy');
+  const gitdir = join(root, createHash('sha256').update(url).digest('hex').slice(0, 24));
+  const headers = authHeaders(options.token);
+  if (!fs.existsSync(join(gitdir, 'HEAD'))) {
+    await mkdir(gitdir, { recursive: true });
+    await git.init({ fs, gitdir, bare: true });
+  }
+  const branch = options.branch ?? (await remoteDefaultBranch(url, headers));
+  return new RemoteStore(url, gitdir, branch, headers);
+}
+
+async function remoteDefaultBranch(url: string, headers: Record<string, string>): Promise<string> {
+  const refs = await git.listServerRefs({ http, url, headers, symrefs: true, prefix: 'HEAD' }).catch((e: Error) => {
+    throw new RemoteUnavailableError(url, e.message);
+  });
+  const target = refs.find((r) => r.ref === 'HEAD')?.target;
+  return target?.replace(/^refs\/heads\//, '') ?? 'main';
+}
+
+class RemoteStore implements GitopsStore {
+  readonly #local: GitopsStore;
+
+  constructor(
+    readonly url: string,
+    readonly gitdir: string,
+    readonly branch: string,
+    readonly headers: Record<string, string>,
+  ) {
+    this.#local = openBareStore(gitdir, branch);
+  }
+
+  /** Fetch the remote tip and point the cache's branch at it. */
+  async head(): Promise<string> {
+    const result = await git
+      .fetch({ fs, http, gitdir: this.gitdir, url: this.url, ref: this.branch, singleBranch: true, tags: false, headers: this.headers })
+      .catch((e: Error) => {
+        throw new RemoteUnavailableError(this.url, e.message);
+      });
+    if (!result.fetchHead) throw new RemoteUnavailableError(this.url, `it has no branch ${this.branch}`);
+    // The cache's branch is ours alone: it follows the remote wherever it went.
+    await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}`, value: result.fetchHead, force: true });
+    return result.fetchHead;
+  }
+
+  readFile(commit: string, path: string) {
+    return this.#local.readFile(commit, path);
+  }
+
+  listDir(commit: string, path: string) {
+    return this.#local.listDir(commit, path);
+  }
+
+  listFiles(commit: string, path: string) {
+    return this.#local.listFiles(commit, path);
+  }
+
+  async commit(request: CommitRequest): Promise<string | undefined> {
+    const oid = await this.#local.commit(request);
+    if (oid === undefined) return undefined;
+    await this.#push(this.branch, false, request.parent);
+    return oid;
+  }
+
+  async proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
+    const oid = await this.#local.proposeCommit(request);
+    if (oid === undefined) return undefined;
+    // A proposal branch holds one proposal: a newer one replaces it.
+    await this.#push(request.branch, true, request.parent);
+    return oid;
+  }
+
+  async branchHead(name: string): Promise<string | undefined> {
+    const refs = await git.listServerRefs({ http, url: this.url, headers: this.headers, prefix: `refs/heads/${name}` }).catch((e: Error) => {
+      throw new RemoteUnavailableError(this.url, e.message);
+    });
+    const oid = refs.find((r) => r.ref === `refs/heads/${name}`)?.oid;
+    if (oid) {
+      // Reads of the proposal need its objects in the cache.
+      await git.fetch({ fs, http, gitdir: this.gitdir, url: this.url, ref: name, singleBranch: true, tags: false, headers: this.headers });
+    }
+    return oid;
+  }
+
+  async #push(ref: string, force: boolean, parent: string): Promise<void> {
+    let result;
+    try {
+      result = await git.push({ fs, http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: this.headers });
+    } catch (e) {
+      if (e instanceof Errors.PushRejectedError || e instanceof Errors.GitPushError) throw await this.#moved(parent);
+      throw new RemoteUnavailableError(this.url, (e as Error).message);
+    }
+    const status = result.refs[`refs/heads/${ref}`];
+    if (!result.ok || (status && !status.ok)) throw await this.#moved(parent);
+  }
+
+  // The push lost a race: put the cache's branch back where the remote is and say so.
+  async #moved(parent: string): Promise<StaleHeadError> {
+    const tip = await this.head().catch(() => parent);
+    return new StaleHeadError(parent, tip);
+  }
+}
+
+/** A local path or an http(s) URL, as every command's --repo takes it. */
+export async function openGitopsStore(repo: string, options: RemoteOptions = {}): Promise<GitopsStore> {
+  if (!isRemoteRepo(repo)) {
+    const { openLocalStore } = await import('./local-store.js');
+    return openLocalStore(repo);
+  }
+  return openRemoteStore(repo, { token: process.env.X1DEPLOY_GIT_TOKEN, ...options });
+}
