@@ -13,7 +13,7 @@ import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/li
 import { validAgent, type ActorOptions } from './deploy-branch.js';
 import { DeniedError, InvalidRequestError, RollbackRefusedError, UnknownBranchDeployError } from './errors.js';
 import { trailers, type DeployAnswer } from './plan.js';
-import { committerFor, proposalBranchName, withFreshTip, writePlanned } from './write-plan.js';
+import { committerFor, DEFAULT_ATTEMPTS, proposalBranchName, withFreshTip, writePlanned } from './write-plan.js';
 
 export const RollbackRequestSchema = z.strictObject({
   app: AppNameSchema,
@@ -56,7 +56,7 @@ export async function rollbackBranch(store: GitopsStore, request: RollbackReques
   const parsed = RollbackRequestSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
   const clock = options.clock ?? (() => new Date());
-  return withFreshTip(store, options.maxAttempts ?? 8, async (snapshot) => {
+  return withFreshTip(store, options.maxAttempts ?? DEFAULT_ATTEMPTS, async (snapshot) => {
     const workspace = await snapshot.workspace();
     const authorization = authorize(await snapshot.grants(), agent, request.app, request.branch);
     if (!authorization.allowed) throw new DeniedError(authorization.reason);

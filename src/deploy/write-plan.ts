@@ -3,6 +3,7 @@
 // tip moved, the whole read-and-plan runs again against the new tip: never a blind replay.
 import { StaleHeadError, type CommitAuthor, type GitopsStore } from '../gitops/store.js';
 import type { GrantMode } from '../grants/grants-file.js';
+import pRetry from 'p-retry';
 import { RepoSnapshot } from '../records/snapshot.js';
 import { TooManyConflictsError } from './errors.js';
 
@@ -30,23 +31,33 @@ export async function writePlanned(store: GitopsStore, parent: string, write: Pl
   return { commit: await store.commit(request) };
 }
 
-/** Run read-plan-write until it lands on an unchanged tip, at most `maxAttempts` times. */
+/**
+ * Run read-plan-write until it lands on an unchanged tip: up to `maxAttempts` attempts, with
+ * exponential backoff and full jitter so that writers who collided spread out instead of colliding
+ * again in lockstep (many agents deploying to one remote at once).
+ */
 export async function withFreshTip<T>(
   store: GitopsStore,
   maxAttempts: number,
   attempt: (snapshot: RepoSnapshot) => Promise<T>,
 ): Promise<T> {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt(await RepoSnapshot.atHead(store));
-    } catch (err) {
-      if (!(err instanceof StaleHeadError)) throw err;
-      if (n >= maxAttempts) throw new TooManyConflictsError(n);
-      // Jitter, so that writers which collided do not collide again in lockstep.
-      await new Promise((r) => setTimeout(r, Math.random() * 25 * n));
-    }
+  try {
+    return await pRetry(async () => attempt(await RepoSnapshot.atHead(store)), {
+      retries: maxAttempts - 1,
+      factor: 2,
+      minTimeout: 25,
+      maxTimeout: 1500,
+      randomize: true,
+      shouldRetry: ({ error }) => error instanceof StaleHeadError,
+    });
+  } catch (err) {
+    if (err instanceof StaleHeadError) throw new TooManyConflictsError(maxAttempts);
+    throw err;
   }
 }
+
+/** Attempts a command makes before it reports that the gitops branch kept moving. */
+export const DEFAULT_ATTEMPTS = 25;
 
 /**
  * The one gitops branch where a branch deploy's change waits for review: a newer deploy or a
@@ -60,4 +71,16 @@ export function proposalBranchName(app: string, slug: string): string {
 
 export function committerFor(agent: string, now: Date): CommitAuthor {
   return { name: agent, email: `${agent.replace(/@/g, '.')}@agents.x1deploy`, timestamp: Math.floor(now.getTime() / 1000) };
+}
+
+/** One line per changed file ("path: added"), for the review pull request's body. */
+export async function describeChanges(store: GitopsStore, parent: string, changes: ReadonlyMap<string, string | null>): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [path, text] of [...changes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const before = await store.readFile(parent, path);
+    if (text === null) lines.push(`${path}: removed`);
+    else if (before === undefined) lines.push(`${path}: added`);
+    else if (before !== text) lines.push(`${path}: changed`);
+  }
+  return lines;
 }

@@ -45,6 +45,8 @@ function redact(url: string): string {
   }
 }
 
+// isomorphic-git adds headers (Git-Protocol) to the object it is given: every call gets a copy,
+// or a protocol v2 listing would turn the next fetch into a v2 request it cannot read.
 function authHeaders(token: string | undefined): Record<string, string> {
   if (!token) return {};
   // GitHub and most hosts take a token as the password of any user over basic auth.
@@ -61,13 +63,15 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
   if (!fs.existsSync(join(gitdir, 'HEAD'))) {
     await mkdir(gitdir, { recursive: true });
     await git.init({ fs, gitdir, bare: true });
+    // isomorphic-git's fetch needs a configured remote to know where fetched refs go.
+    await git.addRemote({ fs, gitdir, remote: 'origin', url });
   }
   const branch = options.branch ?? (await remoteDefaultBranch(url, headers));
   return new RemoteStore(url, gitdir, branch, headers);
 }
 
 async function remoteDefaultBranch(url: string, headers: Record<string, string>): Promise<string> {
-  const refs = await git.listServerRefs({ http, url, headers, symrefs: true, prefix: 'HEAD' }).catch((e: Error) => {
+  const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD' }).catch((e: Error) => {
     throw new RemoteUnavailableError(url, e.message);
   });
   const target = refs.find((r) => r.ref === 'HEAD')?.target;
@@ -89,7 +93,17 @@ class RemoteStore implements GitopsStore {
   /** Fetch the remote tip and point the cache's branch at it. */
   async head(): Promise<string> {
     const result = await git
-      .fetch({ fs, http, gitdir: this.gitdir, url: this.url, ref: this.branch, singleBranch: true, tags: false, headers: this.headers })
+      .fetch({
+        fs,
+        http,
+        gitdir: this.gitdir,
+        remote: 'origin',
+        url: this.url,
+        ref: this.branch,
+        singleBranch: true,
+        tags: false,
+        headers: { ...this.headers },
+      })
       .catch((e: Error) => {
         throw new RemoteUnavailableError(this.url, e.message);
       });
@@ -127,13 +141,24 @@ class RemoteStore implements GitopsStore {
   }
 
   async branchHead(name: string): Promise<string | undefined> {
-    const refs = await git.listServerRefs({ http, url: this.url, headers: this.headers, prefix: `refs/heads/${name}` }).catch((e: Error) => {
-      throw new RemoteUnavailableError(this.url, e.message);
-    });
+    const refs = await git
+      .listServerRefs({ http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${name}` })
+      .catch((e: Error) => {
+        throw new RemoteUnavailableError(this.url, e.message);
+      });
     const oid = refs.find((r) => r.ref === `refs/heads/${name}`)?.oid;
     if (oid) {
       // Reads of the proposal need its objects in the cache.
-      await git.fetch({ fs, http, gitdir: this.gitdir, url: this.url, ref: name, singleBranch: true, tags: false, headers: this.headers });
+      await git.fetch({
+        fs,
+        http,
+        gitdir: this.gitdir,
+        url: this.url,
+        ref: name,
+        singleBranch: true,
+        tags: false,
+        headers: { ...this.headers },
+      });
     }
     return oid;
   }
@@ -141,7 +166,7 @@ class RemoteStore implements GitopsStore {
   async #push(ref: string, force: boolean, parent: string): Promise<void> {
     let result;
     try {
-      result = await git.push({ fs, http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: this.headers });
+      result = await git.push({ fs, http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: { ...this.headers } });
     } catch (e) {
       if (e instanceof Errors.PushRejectedError || e instanceof Errors.GitPushError) throw await this.#moved(parent);
       throw new RemoteUnavailableError(this.url, (e as Error).message);

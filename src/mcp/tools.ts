@@ -6,12 +6,14 @@ import { listBranchDeploys } from '../deploy/list.js';
 import { rollbackBranch, RollbackRequestSchema } from '../deploy/rollback.js';
 import { branchDeployStatus, BranchRefSchema } from '../deploy/status.js';
 import type { GitopsStore } from '../gitops/store.js';
+import type { ReviewPort } from '../review/review-port.js';
 import { AppNameSchema, deployRequestSchema } from '../spec/request.js';
 
 export interface ToolContext {
   readonly store: GitopsStore;
   /** From the server's configuration: an agent cannot act as another. */
   readonly agent: string;
+  readonly review?: ReviewPort;
 }
 
 export interface ToolAnswer {
@@ -34,8 +36,8 @@ export const TOOLS: readonly ToolDefinition[] = [
     description:
       'Deploy a branch of an app as a live preview in the workspace. Records a new version, renders its manifests and commits them to the gitops repo. The image is built from commit_sha; until then a new preview runs nothing, and a running one keeps its last built version. Returns the preview URL, the version and the image reference, or {denied, reason}.',
     input: deployRequestSchema(),
-    async call({ store, agent }, input) {
-      const { answer, commit } = await deployBranch(store, input, { agent });
+    async call({ store, agent, review }, input) {
+      const { answer, commit } = await deployBranch(store, input, { agent, review });
       const where = !commit
         ? 'already deployed, nothing changed'
         : answer.gitops_branch

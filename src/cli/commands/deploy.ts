@@ -5,6 +5,7 @@ import { listBranchDeploys } from '../../deploy/list.js';
 import { renderAll } from '../../deploy/render-all.js';
 import { openGitopsStore } from '../../gitops/remote-store.js';
 import { readRequestFile, requestFieldsHelp } from '../request-input.js';
+import { reviewPortFor } from '../../review/from-env.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
 
@@ -21,7 +22,7 @@ export function register(program: Command): void {
       run<{ repo: string; agent: string }>(async (o, out) => {
         const input = await readRequestFile(o._args[0]!);
         const store = await openGitopsStore(o.repo);
-        const { answer, commit } = await deployBranch(store, input, { agent: o.agent });
+        const { answer, commit } = await deployBranch(store, input, { agent: o.agent, review: reviewPortFor(o.repo) });
         const what = !commit
           ? 'already deployed, nothing to commit'
           : answer.gitops_branch
@@ -30,7 +31,13 @@ export function register(program: Command): void {
         printResult(
           out,
           { ...answer, commit: commit ?? null },
-          `${answer.app} ${answer.branch}: version ${answer.version} (${answer.status}), ${what}\n  url:   ${answer.url}\n  image: ${answer.image_ref}`,
+          [
+            `${answer.app} ${answer.branch}: version ${answer.version} (${answer.status}), ${what}`,
+            `  url:   ${answer.url}`,
+            `  image: ${answer.image_ref}`,
+            ...(answer.pull_request ? [`  pull request: ${answer.pull_request}`] : []),
+            ...(answer.review_error ? [`  warning: ${answer.review_error}`] : []),
+          ].join('\n'),
         );
       }),
     );

@@ -5,6 +5,7 @@ import { openGitopsStore } from '../../gitops/remote-store.js';
 import { createMcpServer } from '../../mcp/server.js';
 import { validAgent } from '../../deploy/deploy-branch.js';
 import { packageVersion } from '../../workspace/templates.js';
+import { reviewPortFor } from '../../review/from-env.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
@@ -17,7 +18,7 @@ export function register(program: Command): void {
       run<{ repo: string; agent: string }>(async (o) => {
         const agent = validAgent(o.agent);
         const store = await openGitopsStore(o.repo);
-        const server = createMcpServer({ store, agent }, await packageVersion());
+        const server = createMcpServer({ store, agent, review: reviewPortFor(o.repo) }, await packageVersion());
         await server.connect(new StdioServerTransport());
         // Serve until the client closes stdin.
         await new Promise<void>((resolve) => {

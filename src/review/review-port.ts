@@ -1,0 +1,25 @@
+// Where reviewers see a deploy: a pull request on the gitops repo for a review-mode change, and
+// one comment on the app's own pull request with the preview's URL and state.
+export interface ProposalForReview {
+  /** The gitops branch holding the proposal. */
+  readonly head: string;
+  /** The gitops repo's default branch. */
+  readonly base: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+export interface PreviewComment {
+  /** The app's source repo URL (from app.yaml). */
+  readonly repoUrl: string;
+  /** The app branch whose pull request gets the comment. */
+  readonly branch: string;
+  readonly body: string;
+}
+
+export interface ReviewPort {
+  /** Open the gitops pull request, or update the open one for the same head branch. */
+  proposeForReview(proposal: ProposalForReview): Promise<{ readonly url: string; readonly number: number; readonly created: boolean }>;
+  /** Keep ONE comment on the source repo's open pull request for the branch; undefined when there is none. */
+  commentOnSourcePullRequest(comment: PreviewComment): Promise<{ readonly url: string } | undefined>;
+}

@@ -1,0 +1,100 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { deployBranch } from '../src/deploy/deploy-branch.js';
+import { openRemoteStore } from '../src/gitops/remote-store.js';
+import { startGitHttpServer } from './support/git-http-server.js';
+import { git, makeWorkspaceRepo, request, tempDir } from './support/workspace-repo.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** A bare repo served over smart HTTP, seeded with a workspace where agent-7 may deploy api. */
+async function servedWorkspace(server: Awaited<ReturnType<typeof startGitHttpServer>>, root: string, name: string) {
+  const { dir } = await makeWorkspaceRepo();
+  const bare = join(root, `${name}.git`);
+  execFileSync('git', ['clone', '-q', '--bare', dir, bare]);
+  return server.url(`${name}.git`);
+}
+
+function runDeploy(url: string, sha: string, cacheDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'deploy', '-', '--repo', url, '--agent', 'agent-7', '--json'], {
+      env: { ...process.env, X1DEPLOY_CACHE_DIR: cacheDir, X1DEPLOY_GIT_TOKEN: 'test-token-never-logged' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(JSON.stringify(request({ branch: 'feat/race', commit_sha: sha })));
+  });
+}
+
+describe('remote gitops repo over smart HTTP (git http-backend)', () => {
+  let server: Awaited<ReturnType<typeof startGitHttpServer>>;
+  let root: string;
+
+  beforeAll(async () => {
+    root = tempDir();
+    server = await startGitHttpServer(root);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('deploys through a cache clone and pushes one commit', async () => {
+    const url = await servedWorkspace(server, root, 'one');
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    expect(store.branch).toBe('main');
+    const { answer, commit } = await deployBranch(store, request(), { agent: 'agent-7' });
+    expect(answer.version).toBe(1);
+    const bare = join(root, 'one.git');
+    expect(git(bare, 'rev-parse', 'main')).toBe(commit);
+    expect(git(bare, 'log', '-1', '--format=%(trailers:key=X1-Version,valueonly)', 'main')).toBe('1');
+    // A second store (another machine's cache) sees it and plans on top of it.
+    const other = await openRemoteStore(url, { cacheDir: tempDir() });
+    const second = await deployBranch(other, request({ commit_sha: 'b'.repeat(40) }), { agent: 'agent-7' });
+    expect(second.answer.version).toBe(2);
+    expect(git(bare, 'rev-parse', 'main~1')).toBe(commit);
+  });
+
+  it('20 concurrent deploys from separate processes all land: 20 versions, no lost update, fsck clean', async () => {
+    const url = await servedWorkspace(server, root, 'race');
+    const caches = Array.from({ length: 20 }, (_, i) => {
+      const d = join(tempDir(), `cache-${i}`);
+      mkdirSync(d);
+      return d;
+    });
+    const shas = Array.from({ length: 20 }, (_, i) => (i + 1).toString(16).padStart(40, 'c'));
+    const results = await Promise.all(shas.map((sha, i) => runDeploy(url, sha, caches[i]!)));
+    for (const r of results) {
+      if (r.code !== 0) console.error(r.stdout, r.stderr);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain('test-token-never-logged');
+    }
+    const versions = results.map((r) => JSON.parse(r.stdout).version).sort((a, b) => a - b);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+
+    const bare = join(root, 'race.git');
+    const slug = JSON.parse(results[0]!.stdout).slug;
+    const record = parse(git(bare, 'show', `main:apps/api/branches/${slug}/deploy.yaml`));
+    expect(record.versions).toHaveLength(20);
+    expect(new Set(record.versions.map((v: { commit_sha: string }) => v.commit_sha))).toEqual(new Set(shas));
+    // One commit per deploy on a straight line: nothing was lost or merged.
+    expect(Number(git(bare, 'rev-list', '--count', '--grep=^X1-Version:', 'main'))).toBe(20);
+    expect(git(bare, 'rev-list', '--merges', 'main')).toBe('');
+    // Rejected pushes leave dangling objects on the server, which is normal; errors are not.
+    expect(git(bare, 'fsck', '--strict', '--no-dangling')).toBe('');
+  }, 120_000);
+
+  it('refuses credentials in the URL and names no token in errors', async () => {
+    await expect(openRemoteStore('https://user:secret-pw@example.invalid/x.git')).rejects.toThrow(/credentials in the URL are refused/);
+    const err = await openRemoteStore(server.url('missing.git'), { cacheDir: tempDir(), token: 'tok-123' }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String(err.message)).not.toContain('tok-123');
+  });
+});

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deployBranch } from '../src/deploy/deploy-branch.js';
+import { rollbackBranch } from '../src/deploy/rollback.js';
+import { recordBuildOutcome } from '../src/build/record-outcome.js';
+import { openRemoteStore } from '../src/gitops/remote-store.js';
+import { grantDeploy } from '../src/grants/grant-commands.js';
+import { GitHubReview, PREVIEW_COMMENT_MARKER } from '../src/review/github-review.js';
+import type { ReviewPort } from '../src/review/review-port.js';
+import { startFakeGitHub } from './support/fake-github.js';
+import { startGitHttpServer } from './support/git-http-server.js';
+import { git, makeWorkspaceRepo, request, tempDir } from './support/workspace-repo.js';
+
+const TOKEN = 'ghs_faketokenfaketokenfaketoken1234';
+
+describe('review mode on GitHub: gitops pull requests and the preview comment', () => {
+  let github: Awaited<ReturnType<typeof startFakeGitHub>>;
+  let gitServer: Awaited<ReturnType<typeof startGitHttpServer>>;
+  let root: string;
+  let url: string;
+  let review: ReviewPort;
+
+  beforeAll(async () => {
+    github = await startFakeGitHub();
+    root = tempDir();
+    gitServer = await startGitHttpServer(root);
+    const { dir, store } = await makeWorkspaceRepo();
+    await grantDeploy(store, { agent: 'agent-3', app: 'api', branches: 'feat/*', mode: 'review', by: 'owner' });
+    execFileSync('git', ['clone', '-q', '--bare', dir, join(root, 'gitops.git')]);
+    url = gitServer.url('gitops.git');
+    github.state.addRepo('acme/gitops');
+    github.state.addRepo('acme/api', { branches: ['feat/login'] }).openPull({ head: 'feat/login', title: 'Login page' });
+    const real = new GitHubReview(
+      { owner: 'acme', repo: 'gitops' },
+      { token: TOKEN, baseUrl: github.baseUrl, userAgent: 'x1deploy-test', webHost: 'github.com', retry: { timeUnitMs: 1 } },
+    );
+    // GitHub serves the git remote and the API from one place; here the push goes to git
+    // http-backend, so the fake learns of the pushed branch the way GitHub would.
+    review = {
+      proposeForReview: async (p) => {
+        github.state.repo('acme/gitops').addBranch(p.head, git(join(root, 'gitops.git'), 'rev-parse', p.head));
+        return real.proposeForReview(p);
+      },
+      commentOnSourcePullRequest: (c) => real.commentOnSourcePullRequest(c),
+    };
+  }, 60_000);
+  afterEach(() => {
+    expect(github.violations).toEqual([]);
+  });
+  afterAll(async () => {
+    await github?.close();
+    await gitServer?.close();
+  });
+
+  it('a review-mode deploy pushes a proposal branch and opens a pull request that names app, branch and version', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const main = git(join(root, 'gitops.git'), 'rev-parse', 'main');
+    const { answer, commit } = await deployBranch(store, request({ branch: 'feat/login', repo: 'https://github.com/acme/api.git' }), {
+      agent: 'agent-3',
+      review,
+    });
+    expect(answer.review_error).toBeUndefined();
+    expect(answer).toMatchObject({ mode: 'review', version: 1, gitops_branch: `x1deploy/api/${answer.slug}` });
+    expect(git(join(root, 'gitops.git'), 'rev-parse', 'main')).toBe(main);
+    expect(git(join(root, 'gitops.git'), 'rev-parse', answer.gitops_branch!)).toBe(commit);
+
+    const [pr] = github.state.repo('acme/gitops').pulls;
+    expect(pr).toMatchObject({
+      state: 'open',
+      head: answer.gitops_branch,
+      base: 'main',
+      title: `Deploy api feat/login version 1 (${'1'.repeat(12)})`,
+    });
+    expect(answer.pull_request).toMatch(/\/acme\/gitops\/pull\/1$/);
+    expect(pr!.body).toContain(answer.url);
+    expect(pr!.body).toContain(`registry.localhost:5000/ws/demo/app-api:${'1'.repeat(40)}`);
+    expect(pr!.body).toContain('`agent-3`');
+    expect(pr!.body).toContain(`[111111111111](https://github.com/acme/api/commit/${'1'.repeat(40)})`);
+    expect(pr!.body).toMatch(/`rendered\/api\/feat-login-[a-z2-7]{8}\/deployment\.yaml: added`/);
+
+    const comments = github.state.repo('acme/api').comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(PREVIEW_COMMENT_MARKER);
+    expect(comments[0]!.body).toContain(`waiting for review in ${answer.pull_request}`);
+  });
+
+  it('a new version of the same branch updates the open pull request and the same comment', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const { answer } = await deployBranch(
+      store,
+      request({ branch: 'feat/login', commit_sha: '2'.repeat(40), repo: 'https://github.com/acme/api.git' }),
+      { agent: 'agent-3', review },
+    );
+    expect(answer.review_error).toBeUndefined();
+    const pulls = github.state.repo('acme/gitops').pulls;
+    expect(pulls).toHaveLength(1);
+    // Versions are numbered on main, where nothing was merged yet: the proposal is still version 1.
+    expect(pulls[0]!.title).toBe(`Deploy api feat/login version 1 (${'2'.repeat(12)})`);
+    const comments = github.state.repo('acme/api').comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('2'.repeat(12));
+  });
+
+  it('an auto-mode deploy commits to main and keeps the one comment up to date', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const { answer, commit } = await deployBranch(
+      store,
+      request({ branch: 'feat/login', commit_sha: '3'.repeat(40), repo: 'https://github.com/acme/api.git' }),
+      { agent: 'agent-7', review },
+    );
+    expect(answer).toMatchObject({ mode: 'auto', version: 1 });
+    expect(answer.pull_request).toBeUndefined();
+    expect(git(join(root, 'gitops.git'), 'rev-parse', 'main')).toBe(commit);
+    expect(github.state.repo('acme/gitops').pulls).toHaveLength(1);
+    const comments = github.state.repo('acme/api').comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toMatch(/\| 1 \| building \(pending-build\) \| 333333333333 \|/);
+  });
+
+  it('GitHub failing after the push is reported with the answer; the gitops change stands', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    await recordBuildOutcome(
+      store,
+      {
+        app: 'api',
+        slug: (await deployBranch(store, request({ branch: 'feat/login', commit_sha: '3'.repeat(40) }), { agent: 'agent-7' })).answer.slug,
+        version: 1,
+      },
+      { ok: true, digest: `sha256:${'e'.repeat(64)}` },
+    );
+    const failing: ReviewPort = {
+      proposeForReview: () => Promise.reject(new Error('GitHub create pull request failed: HTTP 502')),
+      commentOnSourcePullRequest: () => Promise.reject(new Error('GitHub comment failed: HTTP 502')),
+    };
+    const { answer, commit } = await deployBranch(store, request({ branch: 'feat/login', commit_sha: '4'.repeat(40) }), {
+      agent: 'agent-3',
+      review: failing,
+    });
+    expect(commit).toBeDefined();
+    expect(answer.review_error).toMatch(/could not be opened \(GitHub create pull request failed: HTTP 502\); deploy again to retry/);
+    expect(JSON.stringify(answer)).not.toContain(TOKEN);
+    const back = await rollbackBranch(store, { app: 'api', branch: 'feat/login' }, { agent: 'agent-7' }).catch((e) => e);
+    expect(back.message).toMatch(/no built version before version 1/);
+  });
+});
