@@ -5,6 +5,7 @@ import * as deploy from './commands/deploy.js';
 import * as grants from './commands/grants.js';
 import * as init from './commands/init.js';
 import * as mcp from './commands/mcp.js';
+import * as verify from './commands/verify.js';
 import * as versions from './commands/versions.js';
 
 const program = new Command()
@@ -13,6 +14,6 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-for (const commands of [init, deploy, grants, versions, mcp]) commands.register(program);
+for (const commands of [init, deploy, grants, versions, mcp, verify]) commands.register(program);
 
 await program.parseAsync(process.argv);

@@ -56,18 +56,26 @@ export function renderWorkspace(ws: WorkspaceConfig, apps: readonly string[]): R
     issuer: ws.tls.issuer,
     certificates,
   });
+  return objectFolder(WORKSPACE_RENDER_DIR, HEADER, chart.toJson() as Record<string, unknown>[]);
+}
+
+/**
+ * A folder of generated objects: `<kind>-<name>.yaml` each (unique however many objects of a kind
+ * there are), and a kustomization.yaml listing them, so `kubectl kustomize` works on the folder.
+ */
+export function objectFolder(dir: string, header: string, objects: readonly Record<string, unknown>[]): RenderedFiles {
   const files: RenderedFiles = new Map();
   const names: string[] = [];
-  for (const object of chart.toJson() as Record<string, unknown>[]) {
+  for (const object of objects) {
     const meta = object.metadata as { name: string };
     const file = `${String(object.kind).toLowerCase()}-${meta.name}.yaml`;
     names.push(file);
-    files.set(`${WORKSPACE_RENDER_DIR}/${file}`, HEADER + stringify(object, { lineWidth: 0 }));
+    files.set(`${dir}/${file}`, header + stringify(object, { lineWidth: 0 }));
   }
   names.sort();
   files.set(
-    `${WORKSPACE_RENDER_DIR}/kustomization.yaml`,
-    HEADER + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }, { lineWidth: 0 }),
+    `${dir}/kustomization.yaml`,
+    header + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }, { lineWidth: 0 }),
   );
   return files;
 }

@@ -1,8 +1,10 @@
 // x1deploy.yaml: one workspace's settings. This schema is the single source for the type, the
 // validation of the file on every read, and the defaults `init` writes.
 import { z } from 'zod';
+import { branchNameProblem } from '../spec/git-ref.js';
 import { isDnsLabel, isDnsSubdomain, WORKSPACE_HOST_SUFFIX_MAX } from '../spec/names.js';
 import { isQuantity } from '../spec/quantity.js';
+import { isSourceRepoUrl } from '../spec/request.js';
 
 const dnsLabel = (what: string, max = 63) =>
   z.string().refine((s) => isDnsLabel(s) && s.length <= max, {
@@ -12,6 +14,117 @@ const dnsLabel = (what: string, max = 63) =>
 const quantity = z.string().refine(isQuantity, { message: 'must be a Kubernetes quantity such as 500m, 2, 256Mi or 1Gi' });
 
 export const ResourceAmountsSchema = z.strictObject({ cpu: quantity, memory: quantity });
+
+/** An image reference pinned by digest: a tag can be moved under a running cluster, a digest cannot. */
+const pinnedImage = (what: string) =>
+  z.string().regex(/^[a-z0-9][a-z0-9._:/-]*(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/, {
+    message: `must be an image pinned by digest, such as registry.example.com/${what}:v1.2.3@sha256:<64 hex digits>`,
+  });
+
+// Kaniko's maintained fork (upstream GoogleContainerTools/kaniko was archived in June 2025). This
+// digest is the one public configurations pin for v1.28.2; x1deploy has NOT verified it. Operators
+// must resolve and pin the digest they trust (`crane digest ghcr.io/osscontainertools/kaniko:<tag>`)
+// in x1deploy.yaml `build.kanikoImage`.
+export const DEFAULT_KANIKO_IMAGE =
+  'ghcr.io/osscontainertools/kaniko:v1.28.2@sha256:4ea0e7301e3f6806de15150e4982c73018351e28c1dca6947bd3b4afb5ae3c60';
+
+const cronSchedule = z.string().regex(/^(@(hourly|daily|weekly|monthly|yearly|annually|midnight)|(\S+\s+){4}\S+)$/, {
+  message: 'must be a cron schedule of five fields, such as "* * * * *" or "17 3 * * *"',
+});
+
+/** How pending versions get their images (x1deploy build): one Kaniko Job per version. */
+export const BuildConfigSchema = z
+  .strictObject({
+    /** Namespace the Kaniko Jobs run in (Pod Security "baseline": Kaniko needs root). Default ws-<id>-builds. */
+    namespace: dnsLabel('the build namespace').optional(),
+    kanikoImage: pinnedImage('kaniko').default(DEFAULT_KANIKO_IMAGE),
+    /** Kaniko's layer cache repository; default <registry>/ws/<id>/cache. */
+    cacheRepo: z.string().min(1).optional(),
+    resources: z
+      .strictObject({ requests: ResourceAmountsSchema, limits: ResourceAmountsSchema })
+      .default({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } }),
+    /** A build Job running longer than this fails (activeDeadlineSeconds). */
+    deadlineSeconds: z.number().int().min(60).default(1800),
+    /** Retries of a failed build pod before the Job fails. */
+    backoffLimit: z.number().int().min(0).max(10).default(1),
+    /** Finished Jobs (and their pods and logs) are deleted this long after they finish. */
+    ttlSecondsAfterFinished: z.number().int().min(0).default(86_400),
+    /** Secret (key `token`) with a token that can clone the source repos; optional for public repos. */
+    gitTokenSecret: dnsLabel('the git token secret name', 253).default('x1deploy-git-token'),
+    /** kubernetes.io/dockerconfigjson Secret Kaniko pushes with; optional for a registry without auth. */
+    registrySecret: dnsLabel('the registry credentials secret name', 253).default('x1deploy-registry-credentials'),
+    /** The registry speaks plain HTTP (an in-cluster registry without TLS). */
+    insecureRegistry: z.boolean().default(false),
+  })
+  .prefault({});
+
+/** The in-cluster jobs `x1deploy install` renders into bootstrap/jobs/. Opt-in: nothing is rendered unless enabled. */
+export const JobsConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The x1deploy image the jobs run (its entrypoint is the x1deploy CLI). Required when enabled. */
+    image: pinnedImage('x1deploy').optional(),
+    /** The gitops repo's https:// URL the jobs clone and push. Required when enabled. */
+    gitopsRepo: z
+      .url({ protocol: /^https$/, message: 'must be the https:// URL of this gitops repo' })
+      .refine((u) => !/^https:\/\/[^/]*@/.test(u), {
+        message: 'must not hold credentials: the token goes in the Secret named by jobs.gitopsTokenSecret',
+      })
+      .optional(),
+    /** Secret (key `token`) with a token that can push to the gitops repo. */
+    gitopsTokenSecret: dnsLabel('the gitops token secret name', 253).default('x1deploy-gitops-token'),
+    /** Secret (keys `username`, `password`) the build job reads the registry with; optional. */
+    registryLoginSecret: dnsLabel('the registry login secret name', 253).default('x1deploy-registry-login'),
+    /** cron: a CronJob runs `build --once`; watch: a Deployment runs `build --watch`. */
+    buildMode: z.enum(['cron', 'watch']).default('cron'),
+    buildSchedule: cronSchedule.default('* * * * *'),
+    buildConcurrency: z.number().int().min(1).max(50).default(2),
+    reapSchedule: cronSchedule.default('17 3 * * *'),
+  })
+  .prefault({});
+
+/**
+ * The traffic query `x1deploy reap` asks Prometheus for: one series per preview host, valued by the
+ * requests it served in the idle window. `{hostRegex}` becomes a regex matching the workspace's
+ * preview hosts, `{idleDays}` the window in days.
+ */
+export const DEFAULT_TRAFFIC_QUERY = 'sum by (host) (increase(nginx_ingress_controller_requests{host=~"{hostRegex}"}[{idleDays}d]))';
+
+const httpUrlWithoutCredentials = (what: string) =>
+  z
+    .url({ protocol: /^https?$/, message: `must be the http(s):// URL of ${what}` })
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), { message: 'must not hold credentials: they go in an environment variable' });
+
+/** How `x1deploy reap` finds previews to remove: branches gone upstream, and (opt-in) idle previews. */
+export const ReapConfigSchema = z
+  .strictObject({
+    /** Previews that served no HTTP request for this many days are reaped; unset: never for idleness. */
+    idleDays: z.number().int().min(1).max(365).optional(),
+    /** Prometheus's HTTP API root (bearer token, if any, in X1DEPLOY_PROMETHEUS_TOKEN). Needed with idleDays. */
+    prometheusUrl: httpUrlWithoutCredentials('the Prometheus server').optional(),
+    trafficQuery: z
+      .string()
+      .refine((q) => q.includes('{hostRegex}'), { message: 'must contain {hostRegex}, where the preview hosts regex goes' })
+      .default(DEFAULT_TRAFFIC_QUERY),
+    /** The label of the traffic query's result that holds the preview host. */
+    hostLabel: z.string().min(1).default('host'),
+    /** Where GitHub ETags are kept between runs, so an unchanged branch list costs no rate limit. Default: none kept. */
+    etagCacheFile: z.string().min(1).optional(),
+    /** The GitHub REST API the branch lists come from (token in X1DEPLOY_GITHUB_TOKEN); GitHub Enterprise: https://HOST/api/v3. */
+    githubApiUrl: httpUrlWithoutCredentials('the GitHub API').default('https://api.github.com'),
+    /** The host of the repo URLs that API serves; default github.com for api.github.com, else the API's host. */
+    githubWebHost: z.string().min(1).optional(),
+  })
+  .superRefine((reap, ctx) => {
+    if (reap.idleDays !== undefined && reap.prometheusUrl === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prometheusUrl'],
+        message: 'is needed with idleDays: idle previews are found from Prometheus traffic',
+      });
+    }
+  })
+  .prefault({});
 
 export const WorkspaceConfigSchema = z
   .strictObject({
@@ -26,6 +139,16 @@ export const WorkspaceConfigSchema = z
       message: 'must be a registry host (and optional port/path) such as registry.example.com or 127.0.0.1:5000',
     }),
     engine: z.enum(['argocd', 'flux']),
+    /** Where the engine pulls this repo from (bootstrap/): the only source the workspace's Argo CD project or Flux source accepts. */
+    gitops: z.strictObject({
+      repoUrl: z.string().refine(isSourceRepoUrl, {
+        message: 'must be the clone URL of this gitops repo (https://, ssh:// or git@host:path), without credentials',
+      }),
+      /** The branch the engine syncs: the one x1deploy commits to. */
+      branch: z.string().refine((b) => branchNameProblem(b) === undefined, { message: 'must be a branch name git accepts' }),
+      /** Flux only: a Secret in ws-<id> holding the credentials for a private repo (Argo CD keeps repository credentials itself). */
+      secretName: dnsLabel('the Flux GitRepository secretRef', 253).optional(),
+    }),
     ingress: z.strictObject({
       className: z.string().min(1),
       /** Namespace the ingress controller runs in: the NetworkPolicy admits traffic from it. */
@@ -73,6 +196,9 @@ export const WorkspaceConfigSchema = z
       /** uid/gid the preview containers run as: "restricted" needs a non-root user even when the image has none. */
       runAsUser: z.number().int().min(1),
     }),
+    build: BuildConfigSchema,
+    jobs: JobsConfigSchema,
+    reap: ReapConfigSchema,
   })
   .superRefine((cfg, ctx) => {
     const suffix = `${cfg.workspace.slug}.${cfg.workspace.domain}`;
@@ -93,6 +219,8 @@ export interface WorkspaceInit {
   readonly domain?: string;
   readonly registry?: string;
   readonly engine?: 'argocd' | 'flux';
+  /** The gitops repo's clone URL as the engine reaches it. */
+  readonly gitopsRepoUrl?: string;
 }
 
 /** The x1deploy.yaml `init` writes: a demo works with no flags at all. */
@@ -104,6 +232,8 @@ export function defaultWorkspaceConfig(init: WorkspaceInit = {}): WorkspaceConfi
     workspace: { id, slug: init.slug ?? id, domain: init.domain ?? 'preview.localhost' },
     registry: init.registry ?? 'registry.localhost:5000',
     engine: init.engine ?? 'argocd',
+    // The .invalid placeholder (RFC 2606) fails loudly in the engine until the real URL is set.
+    gitops: { repoUrl: init.gitopsRepoUrl ?? `https://gitops.invalid/ws-${id}.git`, branch: 'main' },
     ingress: { className: 'nginx', controllerNamespace: 'ingress-nginx' },
     tls: { mode: 'wildcard', issuer: { kind: 'ClusterIssuer', name: 'letsencrypt-dns01' } },
     secrets: { workspaceSecret: 'workspace-secrets' },
@@ -117,5 +247,8 @@ export function defaultWorkspaceConfig(init: WorkspaceInit = {}): WorkspaceConfi
     limits: { maxBranchDeploys: 10, maxReplicas: 3, maxCpu: '1', maxMemory: '1Gi' },
     sharedHeadroom: { cpu: '2', memory: '4Gi', pods: 10 },
     pod: { runAsUser: 65532 },
+    build: BuildConfigSchema.parse({}),
+    jobs: JobsConfigSchema.parse({}),
+    reap: ReapConfigSchema.parse({}),
   };
 }

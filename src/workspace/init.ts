@@ -1,13 +1,16 @@
 // `x1deploy init`: a new gitops repo for one workspace, in one initial commit.
+import { renderGenerated } from '../deploy/render-all.js';
 import { initGitopsRepo } from '../gitops/local-store.js';
 import { emptyGrantsFile, GRANTS_FILE } from '../grants/grants-file.js';
 import { stringifyRecord } from '../records/codec.js';
 import { WORKSPACE_FILE } from '../records/paths.js';
-import { renderWorkspace } from '../render/render-workspace.js';
 import { workspaceNamespace } from '../spec/names.js';
 import type { FieldIssue } from '../spec/request.js';
 import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig, type WorkspaceInit } from './config.js';
 import { readTemplate } from './templates.js';
+
+/** The pull request check: every gitops PR must pass `x1deploy verify`. */
+export const VERIFY_WORKFLOW = '.github/workflows/x1deploy-verify.yaml';
 
 export class InvalidWorkspaceError extends Error {
   constructor(readonly issues: readonly FieldIssue[]) {
@@ -37,6 +40,7 @@ export async function initWorkspace(
     namespace: workspaceNamespace(config.workspace.id),
     engine: config.engine === 'argocd' ? 'Argo CD' : 'Flux',
     owners: init.owners ?? '@workspace-owners',
+    repoUrl: config.gitops.repoUrl,
   };
   const files = new Map<string, string>([
     [WORKSPACE_FILE, stringifyRecord(config)],
@@ -44,7 +48,8 @@ export async function initWorkspace(
     ['.gitattributes', await readTemplate('gitattributes', values)],
     ['CODEOWNERS', await readTemplate('CODEOWNERS', values)],
     [GRANTS_FILE, stringifyRecord(emptyGrantsFile())],
-    ...renderWorkspace(config, []),
+    [VERIFY_WORKFLOW, await readTemplate('verify-workflow.yaml', values)],
+    ...renderGenerated(config, [], []),
   ]);
   const commit = await initGitopsRepo(dir, files, {
     message: `Create workspace ${config.workspace.id}\n\nx1deploy init: ${config.engine}, previews at *.${config.workspace.slug}.${config.workspace.domain}.`,

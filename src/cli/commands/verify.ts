@@ -1,0 +1,32 @@
+// x1deploy verify: the check a gitops pull request must pass.
+import type { Command } from 'commander';
+import { openCheckout, resolveBase, UnknownBaseError, verifyGitops } from '../../verify/index.js';
+import { EXIT_INVALID, EXIT_OK, printResult, UserError } from '../output.js';
+import { run } from '../run.js';
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('check a gitops repo (and with --base, a pull request): specs valid, renders untouched, deploys granted, no secrets')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo, with the pull request checked out')
+    .option('--base <ref>', "the pull request's target (branch, tag or commit, e.g. origin/main): check its changes against it")
+    .option('--allow-owner-changes', 'an owner reviewed changes to grants.yaml, x1deploy.yaml or CODEOWNERS: do not fail on them')
+    .option('--json', 'print one JSON object: {ok, problems: [{kind, path, message}]}')
+    .action(
+      run<{ repo: string; base?: string; allowOwnerChanges?: boolean }>(async (o, out) => {
+        const { store, head } = await openCheckout(o.repo);
+        const base = o.base === undefined ? undefined : await resolveBase(o.repo, o.base, head).catch(userError);
+        const result = await verifyGitops(store, { head, base, allowOwnerChanges: o.allowOwnerChanges });
+        const against = base ? ` against ${base.name}` : '';
+        const text = result.ok
+          ? `verify: ok${against}`
+          : `${result.problems.map((p) => `${p.kind}\t${p.path}: ${p.message}`).join('\n')}\nverify: ${result.problems.length} problem(s)${against}`;
+        printResult(out, result, text);
+        return result.ok ? EXIT_OK : EXIT_INVALID;
+      }),
+    );
+}
+
+function userError(err: unknown): never {
+  throw err instanceof UnknownBaseError ? new UserError(err.message) : err;
+}

@@ -1,0 +1,68 @@
+// Naming the pull request's target: a branch (main, origin/main), a tag or a commit id of the same
+// repo, and where the pull request forked from it.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import git from 'isomorphic-git';
+import { NotAGitopsRepoError, openBareStore } from '../gitops/local-store.js';
+import type { GitopsStore } from '../gitops/store.js';
+import type { PullRequestBase } from './pull-request.js';
+
+export class UnknownBaseError extends Error {
+  constructor(ref: string, dir: string) {
+    super(
+      `--base ${ref} is not a branch, tag or commit of ${dir}; fetch it first (in CI: check out with fetch-depth: 0 and pass origin/<target branch>)`,
+    );
+    this.name = 'UnknownBaseError';
+  }
+}
+
+/**
+ * The checked-out commit of a local clone and a store to read it with. CI checks a pull request
+ * out as a detached merge commit, which a branch store cannot open; verify only reads, so any
+ * commit will do.
+ */
+export async function openCheckout(dir: string): Promise<{ store: GitopsStore; head: string }> {
+  const head = await git.resolveRef({ fs, dir, ref: 'HEAD' }).catch(() => {
+    throw new NotAGitopsRepoError(dir, 'is not a git repository with a checked-out commit');
+  });
+  const branch = (await git.currentBranch({ fs, dir, fullname: false })) ?? 'HEAD';
+  return { store: openBareStore(join(dir, '.git'), branch), head };
+}
+
+export async function resolveBase(dir: string, ref: string, head: string): Promise<PullRequestBase> {
+  const commit = await resolveCommit(dir, ref);
+  if (commit === undefined) throw new UnknownBaseError(ref, dir);
+  const [mergeBase] = (await git.findMergeBase({ fs, dir, oids: [commit, head] })) as string[];
+  // Unrelated histories: compare with the target's tip itself.
+  return { name: ref, commit, mergeBase: mergeBase ?? commit };
+}
+
+async function resolveCommit(dir: string, ref: string): Promise<string | undefined> {
+  // name~2, name^: first parents, as git counts them.
+  const [, name, suffix] = /^(.*?)((?:[~^][0-9]*)*)$/.exec(ref)!;
+  let oid = await resolveName(dir, name!);
+  for (const [, op, count] of suffix!.matchAll(/([~^])([0-9]*)/g)) {
+    const steps = op === '~' ? Number(count || 1) : 1;
+    const parentIndex = op === '^' ? Number(count || 1) - 1 : 0;
+    for (let i = 0; i < steps && oid !== undefined; i++) {
+      const { commit } = await git.readCommit({ fs, dir, oid });
+      oid = commit.parent[op === '^' ? parentIndex : 0];
+    }
+  }
+  return oid;
+}
+
+async function resolveName(dir: string, name: string): Promise<string | undefined> {
+  const commitOf = async (oid: string) => (await git.readCommit({ fs, dir, oid })).oid;
+  try {
+    // An annotated tag points at a tag object; readCommit peels it to the commit.
+    return await commitOf(await git.resolveRef({ fs, dir, ref: name }));
+  } catch {
+    if (!/^[0-9a-f]{4,40}$/i.test(name)) return undefined;
+    try {
+      return await commitOf(await git.expandOid({ fs, dir, oid: name.toLowerCase() }));
+    } catch {
+      return undefined;
+    }
+  }
+}
