@@ -13,6 +13,7 @@ import { APP_NAME_MAX, branchSlug, isDnsLabel } from '../src/spec/names.js';
 import { deployRequestSchema } from '../src/spec/request.js';
 import type { WorkspaceConfig } from '../src/workspace/config.js';
 import { VERIFY_WORKFLOW, workspaceConfigFor } from '../src/workspace/init.js';
+import { packageVersion } from '../src/workspace/templates.js';
 import { expectValidManifests, kubectlKustomize, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 import { FIXED_NOW, git, makeWorkspaceRepo, request, tempDir } from './support/workspace-repo.js';
 
@@ -285,7 +286,7 @@ describe('init and render', () => {
     expect(workflow.on).toHaveProperty('pull_request');
     expect(steps.find((s) => String(s.uses).startsWith('actions/checkout'))?.with).toEqual({ 'fetch-depth': 0 });
     expect(steps.find((s) => String(s.uses).startsWith('actions/setup-node'))?.with).toEqual({ 'node-version': 20 });
-    expect(steps.map((s) => s.run).filter(Boolean)).toEqual(['npx --yes x1deploy verify --repo . --base origin/${{ github.base_ref }}']);
+    expect(steps.map((s) => s.run).filter(Boolean)).toEqual([`npx --yes x1deploy@${await packageVersion()} verify --repo . --base origin/\${{ github.base_ref }}`]);
     const owners = (await store.readFile(head, 'CODEOWNERS'))!;
     for (const file of ['/grants.yaml', '/x1deploy.yaml', '/bootstrap/'])
       expect(owners).toMatch(new RegExp(`^${file}\\s+@workspace-owners$`, 'm'));

@@ -7,7 +7,7 @@ import { WORKSPACE_FILE } from '../records/paths.js';
 import { workspaceNamespace } from '../spec/names.js';
 import type { FieldIssue } from '../spec/request.js';
 import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig, type WorkspaceInit } from './config.js';
-import { readTemplate } from './templates.js';
+import { packageVersion, readTemplate } from './templates.js';
 
 /** The pull request check: every gitops PR must pass `x1deploy verify`. */
 export const VERIFY_WORKFLOW = '.github/workflows/x1deploy-verify.yaml';
@@ -41,6 +41,7 @@ export async function initWorkspace(
     engine: config.engine === 'argocd' ? 'Argo CD' : 'Flux',
     owners: init.owners ?? '@workspace-owners',
     repoUrl: config.gitops.repoUrl,
+    x1deployVersion: await packageVersion(),
   };
   const files = new Map<string, string>([
     [WORKSPACE_FILE, stringifyRecord(config)],

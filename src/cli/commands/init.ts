@@ -15,10 +15,11 @@ export function register(program: Command): void {
     .option('--domain <domain>', 'cluster domain previews are served under', 'preview.localhost')
     .option('--registry <host>', 'image registry the builds push to', 'registry.localhost:5000')
     .addOption(new Option('--engine <engine>', 'gitops engine that syncs the repo').choices(['argocd', 'flux']).default('argocd'))
+    .option('--gitops-url <url>', 'clone URL the gitops engine syncs this repo from (https://github.com/org/repo.git)')
     .option('--owners <team>', 'CODEOWNERS entry for grants.yaml and x1deploy.yaml', '@workspace-owners')
     .option('--json', 'print one JSON object')
     .action(
-      run<{ workspace: string; slug?: string; domain: string; registry: string; engine: 'argocd' | 'flux'; owners: string }>(
+      run<{ workspace: string; slug?: string; domain: string; registry: string; engine: 'argocd' | 'flux'; owners: string; gitopsUrl?: string }>(
         async (o, out) => {
           const dir = o._args[0]!;
           const { commit, config } = await initWorkspace(dir, {
@@ -28,6 +29,7 @@ export function register(program: Command): void {
             registry: o.registry,
             engine: o.engine,
             owners: o.owners,
+            gitopsRepoUrl: o.gitopsUrl,
           });
           printResult(
             out,
