@@ -1,7 +1,7 @@
 // bootstrap/: what a cluster admin applies once (`kubectl apply -k bootstrap/`) so the workspace's
 // engine syncs rendered/. Pure: the same x1deploy.yaml always gives the same bytes.
 import type { RenderedFiles } from '../render/render-branch-deploy.js';
-import { objectFolder } from '../render/render-workspace.js';
+import { objectFolder } from '../render/object-folder.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { argoCdObjects } from './argocd.js';
 import { fluxObjects } from './flux.js';

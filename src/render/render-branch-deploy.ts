@@ -1,7 +1,7 @@
 // Pure rendering: a branch deploy record and the workspace config become the files under
 // rendered/<app>/<slug>/. The same inputs always give the same bytes.
 import { App } from 'cdk8s';
-import { stringify } from 'yaml';
+import { objectFolder } from './object-folder.js';
 import { BranchDeployChart, type BranchDeployChartProps, type BranchDeployEnvVar } from '../../charts-src/branch-deploy-chart.js';
 import type { DeployRecord, VersionSpec } from '../records/deploy-record.js';
 import { branchDeployNames, fillNameTemplate, type BranchSlug } from '../spec/names.js';
@@ -99,21 +99,13 @@ export function branchDeployObjects(ws: WorkspaceConfig, record: DeployRecord): 
   return chart.toJson() as Record<string, unknown>[];
 }
 
-/** rendered/<app>/<slug>/: one file per object plus a kustomization.yaml listing them. */
+/** rendered/<app>/<slug>/: one file per object (one object of each kind) plus a kustomization.yaml. */
 export function renderBranchDeploy(ws: WorkspaceConfig, record: DeployRecord): RenderedFiles {
-  const dir = renderedDir(record.app, record.slug);
   const header = GENERATED_HEADER(branchRecordPath(record.app, record.slug));
-  const files: RenderedFiles = new Map();
-  const names: string[] = [];
-  for (const object of branchDeployObjects(ws, record)) {
-    const file = `${String(object.kind).toLowerCase()}.yaml`;
-    names.push(file);
-    files.set(`${dir}/${file}`, header + stringify(object, { lineWidth: 0 }));
-  }
-  names.sort();
-  files.set(
-    `${dir}/kustomization.yaml`,
-    header + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }, { lineWidth: 0 }),
+  return objectFolder(
+    renderedDir(record.app, record.slug),
+    header,
+    branchDeployObjects(ws, record),
+    (o) => `${String(o.kind).toLowerCase()}.yaml`,
   );
-  return files;
 }

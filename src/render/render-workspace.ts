@@ -2,11 +2,11 @@
 // an app (app names start with a letter), and it holds no sub-folders, so per-preview directory
 // generators over rendered/*/* never pick it up.
 import { App } from 'cdk8s';
-import { stringify } from 'yaml';
 import { WorkspaceChart } from '../../charts-src/workspace-chart.js';
 import { workspaceNamespace } from '../spec/names.js';
 import { parseQuantity } from '../spec/quantity.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
+import { objectFolder } from './object-folder.js';
 import { appWildcardSecretName, RENDERED_ROOT, type RenderedFiles } from './render-branch-deploy.js';
 
 export const WORKSPACE_RENDER_DIR = `${RENDERED_ROOT}/_workspace`;
@@ -57,25 +57,4 @@ export function renderWorkspace(ws: WorkspaceConfig, apps: readonly string[]): R
     certificates,
   });
   return objectFolder(WORKSPACE_RENDER_DIR, HEADER, chart.toJson() as Record<string, unknown>[]);
-}
-
-/**
- * A folder of generated objects: `<kind>-<name>.yaml` each (unique however many objects of a kind
- * there are), and a kustomization.yaml listing them, so `kubectl kustomize` works on the folder.
- */
-export function objectFolder(dir: string, header: string, objects: readonly Record<string, unknown>[]): RenderedFiles {
-  const files: RenderedFiles = new Map();
-  const names: string[] = [];
-  for (const object of objects) {
-    const meta = object.metadata as { name: string };
-    const file = `${String(object.kind).toLowerCase()}-${meta.name}.yaml`;
-    names.push(file);
-    files.set(`${dir}/${file}`, header + stringify(object, { lineWidth: 0 }));
-  }
-  names.sort();
-  files.set(
-    `${dir}/kustomization.yaml`,
-    header + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }, { lineWidth: 0 }),
-  );
-  return files;
 }

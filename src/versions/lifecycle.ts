@@ -63,15 +63,7 @@ export function addVersion(record: DeployRecord, next: NewVersion): AddVersionRe
     return { record, version: latest, changed: false };
   }
   const built = [...record.versions].reverse().find((v) => v.commit_sha === next.commit_sha && v.digest);
-  const version: Version = {
-    number: record.versions.length + 1,
-    commit_sha: next.commit_sha,
-    image_ref: next.image_ref,
-    status: 'pending-build',
-    requested_by: next.requested_by,
-    created_at: next.now,
-    spec: next.spec,
-  };
+  const version = pendingVersion(record.versions.length + 1, next);
   let updated: DeployRecord = { ...record, versions: [...record.versions, version] };
   if (built?.digest) {
     updated = makeLive(updated, version.number, { digest: built.digest, built_at: built.built_at ?? next.now, now: next.now });
@@ -79,17 +71,14 @@ export function addVersion(record: DeployRecord, next: NewVersion): AddVersionRe
   return { record: updated, version: updated.versions[version.number - 1]!, changed: true };
 }
 
+function pendingVersion(number: number, next: NewVersion): Version {
+  const { commit_sha, image_ref, requested_by, now, spec } = next;
+  return { number, commit_sha, image_ref, status: 'pending-build', requested_by, created_at: now, spec };
+}
+
 /** The first version of a new branch deploy. */
 export function firstVersion(base: Omit<DeployRecord, 'versions' | 'current_version' | 'status'>, next: NewVersion): AddVersionResult {
-  const version: Version = {
-    number: 1,
-    commit_sha: next.commit_sha,
-    image_ref: next.image_ref,
-    status: 'pending-build',
-    requested_by: next.requested_by,
-    created_at: next.now,
-    spec: next.spec,
-  };
+  const version = pendingVersion(1, next);
   const record: DeployRecord = { ...base, status: 'pending', versions: [version] };
   return { record, version, changed: true };
 }
