@@ -1,4 +1,4 @@
-// `npm run bench`: the figures issue #2 asks for, printed and written to bench/results.json.
+// `npm run bench`: the figures issues #2 and #5 ask for, printed and written to bench/results.json.
 //   - warm in-process deploy latency (p50/p95) into repos already holding 0, 100 and 1,000 branch deploys
 //   - a full re-render of 1,000 branch deploys into one commit (every rendered file changes)
 //   - render cost per branch deploy next to a floor of plain objects + yaml stringify, same run
@@ -180,6 +180,13 @@ if (scenario === 'seed') {
     return JSON.parse(child.stdout) as { result: any; peak_rss_mb: number };
   };
   const runs = Object.fromEntries(Object.keys(SCENARIOS).map((name) => [name, run(name)]));
+  // Issue #5's reap sweep figures come from their own script, in its own process too.
+  const reapChild = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'reap-bench.ts')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (reapChild.status !== 0) throw new Error(`reap bench failed:\n${reapChild.stderr}`);
+  const reapSweep = JSON.parse(reapChild.stdout) as { goal_met: boolean };
   const results = {
     when: new Date().toISOString(),
     node: process.version,
@@ -191,6 +198,7 @@ if (scenario === 'seed') {
     rerender_1000: runs['rerender-1000']!.result,
     render_cost: runs['render-cost']!.result,
     peak_rss_mb: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.peak_rss_mb])),
+    reap_sweep: reapSweep,
   };
   const peak = Math.max(...Object.values(results.peak_rss_mb));
   const targets = {
@@ -199,6 +207,7 @@ if (scenario === 'seed') {
     're-render of 1,000 ≤ 5 s': results.rerender_1000.all_changed_ms <= 5000,
     'render ≤ 2.5× floor': results.render_cost.ratio <= 2.5,
     'peak RSS ≤ 300 MB': peak <= 300,
+    'reap: ≤ 3 requests per repo, all 304 when unchanged': reapSweep.goal_met,
   };
   console.log(JSON.stringify(results, null, 2));
   for (const [what, ok] of Object.entries(targets)) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}`);

@@ -286,7 +286,9 @@ describe('init and render', () => {
     expect(workflow.on).toHaveProperty('pull_request');
     expect(steps.find((s) => String(s.uses).startsWith('actions/checkout'))?.with).toEqual({ 'fetch-depth': 0 });
     expect(steps.find((s) => String(s.uses).startsWith('actions/setup-node'))?.with).toEqual({ 'node-version': 20 });
-    expect(steps.map((s) => s.run).filter(Boolean)).toEqual([`npx --yes x1deploy@${await packageVersion()} verify --repo . --base origin/\${{ github.base_ref }}`]);
+    expect(steps.map((s) => s.run).filter(Boolean)).toEqual([
+      `npx --yes x1deploy@${await packageVersion()} verify --repo . --base origin/\${{ github.base_ref }}`,
+    ]);
     const owners = (await store.readFile(head, 'CODEOWNERS'))!;
     for (const file of ['/grants.yaml', '/x1deploy.yaml', '/bootstrap/'])
       expect(owners).toMatch(new RegExp(`^${file}\\s+@workspace-owners$`, 'm'));

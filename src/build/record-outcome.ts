@@ -7,6 +7,7 @@ import { renderBranchDeploy } from '../render/render-branch-deploy.js';
 import { UnknownBranchDeployError } from '../deploy/errors.js';
 import { recordBuild, recordBuildFailure } from '../versions/lifecycle.js';
 import { withFreshTip } from '../deploy/write-plan.js';
+import { scrubSecrets } from './scrub.js';
 
 export type BuildOutcome = { readonly ok: true; readonly digest: string } | { readonly ok: false; readonly reason: string };
 
@@ -33,7 +34,8 @@ export async function recordBuildOutcome(
     const iso = now.toISOString();
     const updated = outcome.ok
       ? recordBuild(record, ref.version, { digest: outcome.digest, built_at: iso, now: iso })
-      : recordBuildFailure(record, ref.version, outcome.reason);
+      : // deploy.yaml is read by everyone with access to the repo: no credential-shaped text in it.
+        recordBuildFailure(record, ref.version, scrubSecrets(outcome.reason));
     const changes = new Map([[deployRecordPath(ref.app, ref.slug), stringifyRecord(updated)], ...renderBranchDeploy(workspace, updated)]);
     const what = outcome.ok
       ? `built ${outcome.digest.slice(0, 19)}, live now`

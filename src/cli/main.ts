@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The x1deploy CLI: a thin shell over the library. Each command validates first and writes last.
 import { Command } from 'commander';
+import * as build from './commands/build.js';
 import * as deploy from './commands/deploy.js';
 import * as grants from './commands/grants.js';
 import * as init from './commands/init.js';
+import * as install from './commands/install.js';
 import * as mcp from './commands/mcp.js';
+import * as reap from './commands/reap.js';
 import * as verify from './commands/verify.js';
 import * as versions from './commands/versions.js';
 
@@ -14,6 +17,6 @@ const program = new Command()
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-for (const commands of [init, deploy, grants, versions, mcp, verify]) commands.register(program);
+for (const commands of [init, deploy, grants, versions, build, reap, install, mcp, verify]) commands.register(program);
 
 await program.parseAsync(process.argv);

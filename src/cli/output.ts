@@ -33,6 +33,16 @@ const USER_ERRORS = new Set([
   'NothingToRevokeError',
   'InvalidChangePathError',
   'RepoLockedError',
+  'RemoteUnavailableError',
+  'ClusterError',
+  'RegistryError',
+  'NoClusterConfigError',
+  'JobsNotEnabledError',
+  'JobsConfigError',
+  'UnknownBaseError',
+  'BranchListingError',
+  'TrafficError',
+  'GitHubRequestError',
 ]);
 
 export interface Output {

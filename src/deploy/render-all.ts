@@ -3,6 +3,7 @@
 // when nothing changed.
 import { BOOTSTRAP_DIR, renderBootstrap } from '../engines/index.js';
 import type { GitopsStore } from '../gitops/store.js';
+import { renderJobsBootstrap } from '../install/index.js';
 import type { DeployRecord } from '../records/deploy-record.js';
 import { RepoSnapshot } from '../records/snapshot.js';
 import { RENDERED_ROOT, renderBranchDeploy, type RenderedFiles } from '../render/render-branch-deploy.js';
@@ -17,6 +18,8 @@ export function renderGenerated(workspace: WorkspaceConfig, apps: readonly strin
   const files = renderWorkspace(workspace, apps);
   for (const record of records) for (const [path, text] of renderBranchDeploy(workspace, record)) files.set(path, text);
   for (const [path, text] of renderBootstrap(workspace)) files.set(path, text);
+  // bootstrap/jobs/ exists only when the workspace opted in to the in-cluster jobs.
+  for (const [path, text] of renderJobsBootstrap(workspace)) files.set(path, text);
   return files;
 }
 

@@ -64,7 +64,7 @@ export const JobsConfigSchema = z
     enabled: z.boolean().default(false),
     /** The x1deploy image the jobs run (its entrypoint is the x1deploy CLI). Required when enabled. */
     image: pinnedImage('x1deploy').optional(),
-    /** The gitops repo's https:// URL the jobs clone and push. Required when enabled. */
+    /** The gitops repo's https:// URL the jobs clone and push; default gitops.repoUrl when that is https://. */
     gitopsRepo: z
       .url({ protocol: /^https$/, message: 'must be the https:// URL of this gitops repo' })
       .refine((u) => !/^https:\/\/[^/]*@/.test(u), {
@@ -73,8 +73,17 @@ export const JobsConfigSchema = z
       .optional(),
     /** Secret (key `token`) with a token that can push to the gitops repo. */
     gitopsTokenSecret: dnsLabel('the gitops token secret name', 253).default('x1deploy-gitops-token'),
-    /** Secret (keys `username`, `password`) the build job reads the registry with; optional. */
+    /** Secret (keys `username`, `password`) the jobs read (and the reaper deletes) images with; optional. */
     registryLoginSecret: dnsLabel('the registry login secret name', 253).default('x1deploy-registry-login'),
+    /** Where the jobs reach the registry when the host in the image names is not reachable from their pods. */
+    registryUrl: z
+      .string()
+      .regex(/^https?:\/\/[^/@\s]+\/?$/, { message: 'must be http(s)://host[:port], without credentials or a path' })
+      .optional(),
+    /** Secret (key `token`) the reaper lists GitHub branches with; optional. */
+    githubTokenSecret: dnsLabel('the GitHub token secret name', 253).default('x1deploy-github-token'),
+    /** Secret (key `token`) the reaper queries Prometheus with; optional. */
+    prometheusTokenSecret: dnsLabel('the Prometheus token secret name', 253).default('x1deploy-prometheus-token'),
     /** cron: a CronJob runs `build --once`; watch: a Deployment runs `build --watch`. */
     buildMode: z.enum(['cron', 'watch']).default('cron'),
     buildSchedule: cronSchedule.default('* * * * *'),
@@ -108,7 +117,7 @@ export const ReapConfigSchema = z
       .default(DEFAULT_TRAFFIC_QUERY),
     /** The label of the traffic query's result that holds the preview host. */
     hostLabel: z.string().min(1).default('host'),
-    /** Where GitHub ETags are kept between runs, so an unchanged branch list costs no rate limit. Default: none kept. */
+    /** File (relative to the working directory) keeping GitHub ETags between runs, so an unchanged branch list costs no rate limit. Default: none kept. */
     etagCacheFile: z.string().min(1).optional(),
     /** The GitHub REST API the branch lists come from (token in X1DEPLOY_GITHUB_TOKEN); GitHub Enterprise: https://HOST/api/v3. */
     githubApiUrl: httpUrlWithoutCredentials('the GitHub API').default('https://api.github.com'),

@@ -19,24 +19,30 @@ export function register(program: Command): void {
     .option('--owners <team>', 'CODEOWNERS entry for grants.yaml and x1deploy.yaml', '@workspace-owners')
     .option('--json', 'print one JSON object')
     .action(
-      run<{ workspace: string; slug?: string; domain: string; registry: string; engine: 'argocd' | 'flux'; owners: string; gitopsUrl?: string }>(
-        async (o, out) => {
-          const dir = o._args[0]!;
-          const { commit, config } = await initWorkspace(dir, {
-            id: o.workspace,
-            slug: o.slug,
-            domain: o.domain,
-            registry: o.registry,
-            engine: o.engine,
-            owners: o.owners,
-            gitopsRepoUrl: o.gitopsUrl,
-          });
-          printResult(
-            out,
-            { repo: dir, commit, workspace: config.workspace.id, namespace: `ws-${config.workspace.id}`, engine: config.engine },
-            `Created gitops repo ${dir} for workspace ${config.workspace.id} (${config.engine}); previews at https://<branch>.<app>.${config.workspace.slug}.${config.workspace.domain}`,
-          );
-        },
-      ),
+      run<{
+        workspace: string;
+        slug?: string;
+        domain: string;
+        registry: string;
+        engine: 'argocd' | 'flux';
+        owners: string;
+        gitopsUrl?: string;
+      }>(async (o, out) => {
+        const dir = o._args[0]!;
+        const { commit, config } = await initWorkspace(dir, {
+          id: o.workspace,
+          slug: o.slug,
+          domain: o.domain,
+          registry: o.registry,
+          engine: o.engine,
+          owners: o.owners,
+          gitopsRepoUrl: o.gitopsUrl,
+        });
+        printResult(
+          out,
+          { repo: dir, commit, workspace: config.workspace.id, namespace: `ws-${config.workspace.id}`, engine: config.engine },
+          `Created gitops repo ${dir} for workspace ${config.workspace.id} (${config.engine}); previews at https://<branch>.<app>.${config.workspace.slug}.${config.workspace.domain}`,
+        );
+      }),
     );
 }

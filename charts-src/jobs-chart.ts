@@ -1,0 +1,216 @@
+// x1deploy's own in-cluster jobs for one workspace: the build loop (a CronJob running `build --once`,
+// or a Deployment running `build --watch`) and the daily reaper, with a service account that may
+// create Jobs and read their pods and logs in the build namespace, and only read in the workspace
+// namespace. The build namespace is Pod Security "baseline" because Kaniko needs root; x1deploy's
+// own pods still pass "restricted".
+import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
+
+export const JOBS_SERVICE_ACCOUNT = 'x1deploy-jobs';
+
+export interface JobsChartProps extends ChartProps {
+  readonly workspaceNamespace: string;
+  readonly buildNamespace: string;
+  /** The x1deploy image, pinned by digest; its entrypoint is the x1deploy CLI. */
+  readonly image: string;
+  /** The gitops repo URL the jobs clone and push. */
+  readonly gitopsRepo: string;
+  /** Secret (key `token`) the jobs push to the gitops repo with. */
+  readonly gitopsTokenSecret: string;
+  /** Secret (keys `username`, `password`) the jobs read (and the reaper deletes) images with; optional. */
+  readonly registryLoginSecret: string;
+  /** `--registry-url` for both jobs, when the registry is reached at another address in the cluster. */
+  readonly registryUrl?: string;
+  /** Secrets (key `token`) the reaper reads GitHub and Prometheus with; optional. */
+  readonly githubTokenSecret: string;
+  readonly prometheusTokenSecret: string;
+  readonly build: {
+    readonly mode: 'cron' | 'watch';
+    readonly schedule: string;
+    readonly concurrency: number;
+    /** A build Job's own deadline: a `--once` run waits for its Jobs at most this long, plus slack. */
+    readonly jobDeadlineSeconds: number;
+  };
+  readonly reap: { readonly schedule: string };
+}
+
+const MANAGED = { 'app.kubernetes.io/managed-by': 'x1deploy', 'app.kubernetes.io/part-of': 'x1deploy-jobs' };
+
+export class JobsChart extends Chart {
+  constructor(scope: Construct, id: string, props: JobsChartProps) {
+    super(scope, id, { labels: MANAGED, disableResourceNameHashes: true });
+    const ns = props.buildNamespace;
+
+    new ApiObject(this, 'build-namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: ns,
+        labels: {
+          'pod-security.kubernetes.io/enforce': 'baseline',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'baseline',
+          'pod-security.kubernetes.io/warn-version': 'latest',
+          // The audit log notes every root build pod: they are the reason this namespace exists.
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': 'latest',
+        },
+      },
+    });
+
+    new ApiObject(this, 'service-account', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: JOBS_SERVICE_ACCOUNT, namespace: ns },
+      automountServiceAccountToken: false,
+    });
+
+    this.roleWithBinding('builder', ns, ns, [
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    // Read only, and no Secrets: the jobs look at what runs, never at credentials.
+    this.roleWithBinding('reader', props.workspaceNamespace, ns, [
+      { apiGroups: [''], resources: ['pods', 'services', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
+    ]);
+
+    const registryArgs = props.registryUrl ? ['--registry-url', props.registryUrl] : [];
+    const buildArgs = ['build', '--repo', props.gitopsRepo, '--concurrency', String(props.build.concurrency), ...registryArgs, '--json'];
+    if (props.build.mode === 'cron') {
+      new ApiObject(this, 'build-cronjob', {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'x1deploy-build', namespace: ns },
+        spec: {
+          schedule: props.build.schedule,
+          // One builder at a time: a run waits for its Jobs, and the next minute's run is skipped meanwhile.
+          concurrencyPolicy: 'Forbid',
+          startingDeadlineSeconds: 300,
+          successfulJobsHistoryLimit: 1,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 0,
+              activeDeadlineSeconds: props.build.jobDeadlineSeconds + 600,
+              ttlSecondsAfterFinished: 3600,
+              template: {
+                metadata: { labels: { ...MANAGED, 'app.kubernetes.io/component': 'build' } },
+                spec: this.podSpec(props, [...buildArgs, '--once'], 'Never'),
+              },
+            },
+          },
+        },
+      });
+    } else {
+      const labels = { ...MANAGED, 'app.kubernetes.io/component': 'build' };
+      new ApiObject(this, 'build-deployment', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'x1deploy-build', namespace: ns },
+        spec: {
+          replicas: 1,
+          // Never two watchers: the old one stops before the new one starts.
+          strategy: { type: 'Recreate' },
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: this.podSpec(props, [...buildArgs, '--watch'], 'Always') },
+        },
+      });
+    }
+
+    new ApiObject(this, 'reap-cronjob', {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: { name: 'x1deploy-reap', namespace: ns },
+      spec: {
+        schedule: props.reap.schedule,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 1,
+            activeDeadlineSeconds: 3600,
+            ttlSecondsAfterFinished: 86_400,
+            template: {
+              metadata: { labels: { ...MANAGED, 'app.kubernetes.io/component': 'reap' } },
+              spec: this.podSpec(props, ['reap', '--repo', props.gitopsRepo, ...registryArgs, '--json'], 'Never', [
+                secretEnv('X1DEPLOY_GITHUB_TOKEN', props.githubTokenSecret, 'token', true),
+                secretEnv('X1DEPLOY_PROMETHEUS_TOKEN', props.prometheusTokenSecret, 'token', true),
+              ]),
+            },
+          },
+        },
+      },
+    });
+  }
+
+  private roleWithBinding(kind: string, namespace: string, subjectNamespace: string, rules: Record<string, unknown>[]): void {
+    const name = `x1deploy-${kind}`;
+    new ApiObject(this, `role-${kind}`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules });
+    new ApiObject(this, `rolebinding-${kind}`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name: JOBS_SERVICE_ACCOUNT, namespace: subjectNamespace }],
+    });
+  }
+
+  /** x1deploy's own pods pass Pod Security "restricted", even in the baseline build namespace. */
+  private podSpec(
+    props: JobsChartProps,
+    args: string[],
+    restartPolicy: 'Never' | 'Always',
+    extraEnv: Record<string, unknown>[] = [],
+  ): Record<string, unknown> {
+    return {
+      serviceAccountName: JOBS_SERVICE_ACCOUNT,
+      automountServiceAccountToken: true,
+      restartPolicy,
+      enableServiceLinks: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        fsGroup: 65532,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          name: 'x1deploy',
+          image: props.image,
+          imagePullPolicy: 'IfNotPresent',
+          args,
+          env: [
+            { name: 'HOME', value: '/tmp' },
+            secretEnv('X1DEPLOY_GIT_TOKEN', props.gitopsTokenSecret, 'token', false),
+            secretEnv('X1DEPLOY_REGISTRY_USERNAME', props.registryLoginSecret, 'username', true),
+            secretEnv('X1DEPLOY_REGISTRY_PASSWORD', props.registryLoginSecret, 'password', true),
+            ...extraEnv,
+          ],
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          // The gitops clone lives here: a scratch volume, gone with the pod.
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        },
+      ],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
+    };
+  }
+}
+
+/** An env var read from a Secret key: the value never appears in the manifest. */
+function secretEnv(name: string, secret: string, key: string, optional: boolean): Record<string, unknown> {
+  return { name, valueFrom: { secretKeyRef: { name: secret, key, optional } } };
+}

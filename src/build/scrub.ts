@@ -1,0 +1,48 @@
+// Build failures are written to the gitops repo, which many people read: a log line that echoes a
+// token (a failed clone printing its URL, a RUN step dumping its env) must never get there. The
+// builder never reads Secret values, so it cannot look for them by value; it removes anything that
+// has the shape of a credential instead, and keeps what a reader needs (digests, commit ids, paths).
+
+export const REDACTED = '[redacted]';
+
+/** Replaced whole. */
+const SHAPED: readonly RegExp[] = [
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$)/g,
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g,
+  /\b(?:glpat|gldt|glrt|glptt|glft|glsoat)-[A-Za-z0-9_-]{16,}/g,
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
+  /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g,
+  /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g,
+  /\bwhsec_[A-Za-z0-9]{20,}/g,
+  /\bnpm_[A-Za-z0-9]{30,}/g,
+  // JSON Web Tokens (service account tokens, registry bearer tokens).
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+];
+
+/** The first group (what names the secret) is kept; the value after it is replaced. */
+const KEYED: readonly RegExp[] = [
+  // URL userinfo: user:password@ or token@.
+  /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+(?=@)/gi,
+  // Authorization headers, and bare "Bearer …"/"Basic …" credentials.
+  /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:basic\s+|bearer\s+|token\s+)?)[^\s"',]+/gi,
+  /\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/-]{8,}=*/gi,
+  // key=value and "key": "value" where the key names a secret (env dumps, docker config "auth").
+  /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credentials?|auth)["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi,
+];
+
+// Long runs that mix upper case, lower case and digits are keys or tokens; hex digests and commit
+// ids are lower case only, so they survive.
+const OPAQUE_RUN = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
+/** `text` with every credential-shaped part replaced by [redacted], and terminal escapes removed. */
+export function scrubSecrets(text: string): string {
+  let out = text.replace(ANSI, '').replace(CONTROL, '');
+  for (const pattern of SHAPED) out = out.replace(pattern, REDACTED);
+  for (const pattern of KEYED) out = out.replace(pattern, (_match, keep: string) => `${keep}${REDACTED}`);
+  return out.replace(OPAQUE_RUN, (run) => (/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run) ? REDACTED : run));
+}

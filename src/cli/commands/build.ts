@@ -1,0 +1,166 @@
+// x1deploy build: give pending versions their images (Kaniko Jobs), and record the outcomes.
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import {
+  buildUntilSettled,
+  ClusterError,
+  registryAuthFromEnv,
+  registryClient,
+  RegistryError,
+  scrubSecrets,
+  watchBuilds,
+  type BuildEvent,
+  type BuildLoopOptions,
+} from '../../build/index.js';
+import type { GitopsStore } from '../../gitops/store.js';
+import { openGitopsStore } from '../../gitops/remote-store.js';
+import { RepoSnapshot } from '../../records/snapshot.js';
+import { printResult, UserError, type Output } from '../output.js';
+import { run } from '../run.js';
+
+interface BuildFlags {
+  repo: string;
+  once?: boolean;
+  watch?: boolean;
+  concurrency?: number;
+  interval?: number;
+  registryUrl?: string;
+}
+
+function positiveInt(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError('a whole number of 1 or more');
+  return Number(value);
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number of seconds greater than 0');
+  return n;
+}
+
+const WAITING = {
+  concurrency: 'concurrency limit',
+  'same-image': 'another Job pushes the same image',
+  'newer-version': 'a newer version of the branch is pending',
+} as const;
+
+function describe(e: BuildEvent): string {
+  const what = `${e.app} ${e.branch} v${e.version}`;
+  switch (e.kind) {
+    case 'found':
+      return `${what}: ${e.image_ref} is in the registry already (${e.digest.slice(0, 19)}…), live now`;
+    case 'built':
+      return `${what}: built ${e.digest.slice(0, 19)}… by Job ${e.job}, live now`;
+    case 'failed':
+      return `${what}: build failed, the branch keeps serving what it served\n  ${e.reason.split('\n').join('\n  ')}`;
+    case 'started':
+      return `${what}: started build Job ${e.job}`;
+    case 'running':
+      return `${what}: build Job ${e.job} is running`;
+    case 'waiting':
+      return `${what}: waiting (${WAITING[e.why]})`;
+  }
+}
+
+// Library errors about the environment (cluster, registry) are the user's to fix: exit 1, no stack.
+async function asUserErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ClusterError || err instanceof RegistryError || (err instanceof Error && err.name === 'NoClusterConfigError')) {
+      throw new UserError(err.message);
+    }
+    throw err;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('build the images of pending versions (one Kaniko Job each) and record the outcomes, one commit each')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .option('--once', 'build what is pending, wait for the Jobs, then exit (the default)')
+    .option('--watch', 'keep building what becomes pending, one pass per interval, until SIGTERM')
+    .option('--concurrency <n>', 'most build Jobs running at once (default: jobs.buildConcurrency in x1deploy.yaml)', positiveInt)
+    .option('--interval <seconds>', 'pause between passes (default: 5 with --once, 15 with --watch)', seconds)
+    .option('--registry-url <url>', 'reach the registry here instead of at the host in the image names (e.g. http://registry.svc:5000)')
+    .option('--json', 'print JSON: one object with --once, one line per outcome with --watch')
+    .addHelpText(
+      'after',
+      '\nThe cluster comes from KUBECONFIG, ~/.kube/config or the in-cluster service account; registry basic auth from\nX1DEPLOY_REGISTRY_USERNAME and X1DEPLOY_REGISTRY_PASSWORD (never logged).',
+    )
+    .action(
+      run<BuildFlags>(async (o, out) => {
+        if (o.once && o.watch) throw new UserError('choose one of --once and --watch');
+        if (o.registryUrl !== undefined && !/^https?:\/\/[^/@]+\/?$/.test(o.registryUrl)) {
+          throw new UserError('--registry-url must be http(s)://host[:port], without credentials or a path');
+        }
+        const store = await openGitopsStore(o.repo);
+        const ws = await (await RepoSnapshot.atHead(store)).workspace();
+        await asUserErrors(async () => {
+          // Loaded here, not at the top: the client library takes ~0.5 s to import, which every
+          // other command would pay once this command is registered in the CLI.
+          const { kubeBuildCluster, loadKubeConfig } = await import('../../k8s/index.js');
+          const options: BuildLoopOptions = {
+            cluster: kubeBuildCluster(loadKubeConfig()),
+            registry: registryClient({ insecure: ws.build.insecureRegistry, baseUrl: o.registryUrl, auth: registryAuthFromEnv() }),
+            concurrency: o.concurrency ?? ws.jobs.buildConcurrency,
+            intervalMs: (o.interval ?? (o.watch ? 15 : 5)) * 1000,
+          };
+          if (o.watch) await watch(store, options, out);
+          else await once(store, options, out);
+        });
+      }),
+    );
+}
+
+async function once(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    const result = await buildUntilSettled(store, {
+      ...options,
+      signal: stop.signal,
+      // Progress on stderr, so that stdout stays the one answer.
+      onPass: (events) => {
+        if (out.json) return;
+        for (const e of events) if (e.kind === 'started') process.stderr.write(`${describe(e)}\n`);
+      },
+    });
+    const text = [...result.recorded.map(describe), ...result.unfinished.map((e) => `${describe(e)} (stopped before it finished)`)].join(
+      '\n',
+    );
+    printResult(out, result, text || 'Nothing to build: no version is waiting for its image.');
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+async function watch(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await watchBuilds(store, {
+      ...options,
+      signal: stop.signal,
+      onPass: (events) => {
+        for (const e of events) {
+          if (e.kind === 'running' || e.kind === 'waiting') continue;
+          process.stdout.write(out.json ? `${JSON.stringify(e)}\n` : `${describe(e)}\n`);
+        }
+      },
+      onError: (err) => {
+        const message = scrubSecrets(err instanceof Error ? err.message : String(err));
+        process.stderr.write(out.json ? `${JSON.stringify({ error: message })}\n` : `x1deploy build: ${message} (trying again)\n`);
+      },
+    });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}

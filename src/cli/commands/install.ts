@@ -1,0 +1,32 @@
+// x1deploy install: render the workspace's in-cluster jobs into bootstrap/jobs/ (opt-in, one commit).
+import type { Command } from 'commander';
+import { openGitopsStore } from '../../gitops/remote-store.js';
+import { installJobs, JOBS_DIR, JobsConfigError, JobsNotEnabledError } from '../../install/index.js';
+import { printResult, UserError } from '../output.js';
+import { run } from '../run.js';
+
+export function register(program: Command): void {
+  program
+    .command('install')
+    .description(`render the in-cluster build and reap jobs into ${JOBS_DIR}/ (needs jobs.enabled in x1deploy.yaml; one commit)`)
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .option('--json', 'print one JSON object')
+    .action(
+      run<{ repo: string }>(async (o, out) => {
+        const store = await openGitopsStore(o.repo);
+        let result;
+        try {
+          result = await installJobs(store);
+        } catch (err) {
+          if (err instanceof JobsNotEnabledError || err instanceof JobsConfigError) throw new UserError(err.message);
+          throw err;
+        }
+        const text = !result.commit
+          ? `${JOBS_DIR}/ is up to date, nothing to commit`
+          : result.written.length
+            ? `Rendered ${result.written.length} files into ${JOBS_DIR}/ (${result.commit.slice(0, 12)}); a cluster admin applies them with: kubectl apply -k ${JOBS_DIR}`
+            : `Removed ${JOBS_DIR}/ (jobs.enabled is false) (${result.commit.slice(0, 12)}); delete the objects from the cluster with: kubectl delete -k <previous checkout>/${JOBS_DIR}`;
+        printResult(out, { commit: result.commit ?? null, written: result.written, removed: result.removed }, text);
+      }),
+    );
+}

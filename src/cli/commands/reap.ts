@@ -1,0 +1,102 @@
+// x1deploy reap: remove previews whose branch is gone upstream or that sat idle, in one commit.
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { openGitopsStore } from '../../gitops/remote-store.js';
+import { RepoSnapshot } from '../../records/snapshot.js';
+import type { ReapResult, ReapSources } from '../../reap/index.js';
+import { EXIT_INVALID, EXIT_OK, printResult, UserError } from '../output.js';
+import { run } from '../run.js';
+
+interface ReapFlags {
+  repo: string;
+  dryRun?: boolean;
+  maxDeletions?: number;
+  force?: boolean;
+  registryUrl?: string;
+}
+
+function count(value: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new InvalidArgumentError('a whole number of 0 or more');
+  return Number(value);
+}
+
+export function register(program: Command): void {
+  program
+    .command('reap')
+    .description('remove previews whose branch is gone upstream, or idle for reap.idleDays (one commit), and their images')
+    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .option('--dry-run', 'print the plan; change nothing')
+    .option('--max-deletions <n>', 'stop, changing nothing, when more previews would go (default: a quarter of them, at least 1)', count)
+    .option('--force', 'reap past --max-deletions')
+    .option('--registry-url <url>', 'reach the registry here instead of at the host in the image names (e.g. http://registry.svc:5000)')
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      '\nBranch lists come from GitHub (token in X1DEPLOY_GITHUB_TOKEN) or git ls-remote; traffic from Prometheus\n' +
+        '(x1deploy.yaml reap.prometheusUrl, bearer token in X1DEPLOY_PROMETHEUS_TOKEN); registry basic auth from\n' +
+        'X1DEPLOY_REGISTRY_USERNAME and X1DEPLOY_REGISTRY_PASSWORD. None is ever logged.\n' +
+        'Exit codes: 0 done (or nothing to reap), 1 stopped by --max-deletions or a repo problem.',
+    )
+    .action(
+      run<ReapFlags>(async (o, out) => {
+        if (o.registryUrl !== undefined && !/^https?:\/\/[^/@]+\/?$/.test(o.registryUrl)) {
+          throw new UserError('--registry-url must be http(s)://host[:port], without credentials or a path');
+        }
+        // Loaded here: octokit and the registry client cost every other command their import time.
+        const { reapPreviews, reapSourcesFor } = await import('../../reap/index.js');
+        const store = await openGitopsStore(o.repo);
+        const ws = await (await RepoSnapshot.atHead(store)).workspace();
+        let sources: ReapSources;
+        try {
+          sources = reapSourcesFor(ws, {
+            registryUrl: o.registryUrl,
+            log: { warn: (line) => process.stderr.write(`x1deploy reap: ${line}\n`) },
+          });
+        } catch (err) {
+          throw new UserError((err as Error).message);
+        }
+        const result = await reapPreviews(store, {
+          sources,
+          dryRun: o.dryRun,
+          maxDeletions: o.maxDeletions,
+          force: o.force,
+        });
+        const advice = result.plan.stoppedByLimit ? limitAdvice(result) : undefined;
+        printResult(out, { ...result, commit: result.commit ?? null, ...(advice ? { advice } : {}) }, describe(result, advice));
+        return result.plan.stoppedByLimit ? EXIT_INVALID : EXIT_OK;
+      }),
+    );
+}
+
+function limitAdvice({ plan }: ReapResult): string {
+  return (
+    `${plan.reap.length} previews would be reaped, more than the limit of ${plan.maxDeletions} (of ${plan.previews} previews); ` +
+    `nothing was changed. Check the list: if it is right, run again with --force, or with --max-deletions ${plan.reap.length}`
+  );
+}
+
+function describe(result: ReapResult, advice: string | undefined): string {
+  const { plan } = result;
+  const lines: string[] = [];
+  const items = plan.reap.map((i) => `  ${i.app} ${i.branch} (${i.slug}): ${i.reason}: ${i.detail}`);
+  if (plan.reap.length === 0) lines.push(`Nothing to reap among ${plan.previews} previews.`);
+  else if (advice !== undefined) lines.push('Would reap:', ...items, `Stopped: ${advice}.`);
+  else if (result.dryRun) lines.push(`Would reap ${plan.reap.length} of ${plan.previews} previews (dry run, nothing changed):`, ...items);
+  else lines.push(`Reaped ${plan.reap.length} of ${plan.previews} previews in commit ${result.commit?.slice(0, 12)}:`, ...items);
+  if (plan.skipped.length > 0) {
+    lines.push('Not checked (nothing reaped for these):');
+    for (const s of plan.skipped) lines.push(`  ${s.app} ${s.check}: ${s.why}`);
+  }
+  for (const image of result.images) {
+    const what = image.digest === undefined ? image.repository : `${image.repository}@${image.digest}`;
+    lines.push(
+      `Image ${image.outcome}: ${what}${image.tags.length > 0 ? ` (tags ${image.tags.join(', ')})` : ''}${image.detail ? `: ${image.detail}` : ''}`,
+    );
+  }
+  const requests = result.listings.reduce((sum, l) => sum + l.requests, 0);
+  const unchanged = result.listings.filter((l) => l.notModified).length;
+  const repos = result.listings.length === 1 ? '1 source repo' : `${result.listings.length} source repos`;
+  lines.push(`Branch listings: ${repos} in ${requests} requests (${unchanged} unchanged since the last sweep).`);
+  for (const warning of result.warnings) lines.push(`Warning: ${warning}`);
+  return lines.join('\n');
+}

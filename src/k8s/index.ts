@@ -1,0 +1,2 @@
+export { kubeBuildCluster } from './kube-build-cluster.js';
+export { loadKubeConfig, NoClusterConfigError } from './kubeconfig.js';
