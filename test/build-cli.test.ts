@@ -1,6 +1,5 @@
 // `x1deploy build` as a process: the kube client from KUBECONFIG (pointing at the local API
 // server), registry basic auth from the environment, --once and --watch with SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,46 +10,16 @@ import type { GitopsStore } from '../src/gitops/store.js';
 import { stringifyRecord } from '../src/records/codec.js';
 import { RepoSnapshot } from '../src/records/snapshot.js';
 import { branchSlug } from '../src/spec/names.js';
+import { startCli, type RunningCli } from './support/cli.js';
 import { startFakeKube, type FakeKube } from './support/fake-kube.js';
 import { REGISTRY_TEST_USER, skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';
 import { git, makeWorkspaceRepo, request, SHA_A, SHA_B, tempDir } from './support/workspace-repo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const COMMAND = new URL('../src/cli/commands/build.ts', import.meta.url).href;
 const REPO = 'https://github.com/acme/api.git';
 
-interface Running {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<number>;
-}
-
-/**
- * `x1deploy build …` in a child process, asynchronously (the API server answering it lives in this
- * process): the build command registered on a program set up as src/cli/main.ts sets it up.
- */
-function startBuild(args: readonly string[], env: NodeJS.ProcessEnv): Running {
-  const script = [
-    "import { Command } from 'commander';",
-    `const command = await import(${JSON.stringify(COMMAND)});`,
-    "const program = new Command().name('x1deploy').showHelpAfterError().configureOutput({ outputError: (t, w) => w(t) });",
-    'command.register(program);',
-    "await program.parseAsync(process.argv.slice(1), { from: 'user' });",
-  ].join('\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, 'build', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, X1DEPLOY_DEBUG: '', ...env },
-  });
-  const running: Running = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : 0)))),
-  };
-  child.stdout!.on('data', (c: Buffer) => (running.stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (running.stderr += c.toString()));
-  return running;
+function startBuild(args: readonly string[], env: NodeJS.ProcessEnv): RunningCli {
+  return startCli(['build', ...args], { cwd: ROOT, env });
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {

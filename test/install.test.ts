@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +10,10 @@ import { RepoSnapshot } from '../src/records/snapshot.js';
 import type { WorkspaceConfig } from '../src/workspace/config.js';
 import { workspaceConfigFor } from '../src/workspace/init.js';
 import { expectValidManifests, kubectlKustomize, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
+import { runCli as runCliIn } from './support/cli.js';
 import { git, makeWorkspaceRepo, repoFingerprint } from './support/workspace-repo.js';
+
+const runCli = (args: readonly string[]) => runCliIn(args, { cwd: ROOT });
 
 const IMAGE = `ghcr.io/acme/x1deploy:0.1.0@sha256:${'c'.repeat(64)}`;
 const GITOPS = 'https://github.com/acme/gitops-acme.git';
@@ -20,27 +22,6 @@ const DIR = 'bootstrap/jobs';
 type Jobs = Partial<WorkspaceConfig['jobs']>;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const COMMAND = new URL('../src/cli/commands/install.ts', import.meta.url).href;
-
-/**
- * `x1deploy install …` in a child process: the install command registered on a program set up as
- * src/cli/main.ts sets it up (main.ts wires the command in separately).
- */
-function runCli(args: readonly string[]): { code: number; stdout: string; stderr: string } {
-  const script = [
-    "import { Command } from 'commander';",
-    `const command = await import(${JSON.stringify(COMMAND)});`,
-    "const program = new Command().name('x1deploy').showHelpAfterError().configureOutput({ outputError: (t, w) => w(t) });",
-    'command.register(program);',
-    "await program.parseAsync(process.argv.slice(1), { from: 'user' });",
-  ].join('\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, X1DEPLOY_DEBUG: '' },
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 async function configure(store: GitopsStore, jobs: Jobs): Promise<void> {
   const snapshot = await RepoSnapshot.atHead(store);

@@ -1,11 +1,10 @@
 // x1deploy reap: branches gone upstream, against a local GitHub-speaking server (octokit, ETags),
 // local git repos (git ls-remote) and a real registry (docker-registry on 127.0.0.1).
 import { randomBytes } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordBuildOutcome } from '../src/build/index.js';
 import { deployBranch } from '../src/deploy/deploy-branch.js';
@@ -29,6 +28,7 @@ import { branchSlug } from '../src/spec/names.js';
 import { deployRequestSchema } from '../src/spec/request.js';
 import type { WorkspaceConfig } from '../src/workspace/config.js';
 import { workspaceConfigFor } from '../src/workspace/init.js';
+import { runCliAsync } from './support/cli.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';
 import { FIXED_NOW, git, makeWorkspaceRepo, repoFingerprint, request, SHA_A, SHA_B, tempDir } from './support/workspace-repo.js';
@@ -133,30 +133,8 @@ function committedPaths(dir: string, commit = 'HEAD'): string[] {
   return git(dir, 'show', '--name-status', '--format=', commit).split('\n').filter(Boolean);
 }
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-/**
- * The real CLI in a child process, waited for without blocking: the fake GitHub it talks to runs in
- * this process (support/cli.ts's spawnSync would deadlock with it).
- */
-function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, X1DEPLOY_DEBUG: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+/** The real CLI, waited for without blocking: the fake GitHub it talks to runs in this process. */
+const runCli = (args: readonly string[], env: Record<string, string>) => runCliAsync(args, { env });
 
 async function patchWorkspace(store: GitopsStore, patch: (ws: WorkspaceConfig) => WorkspaceConfig): Promise<void> {
   const snapshot = await RepoSnapshot.atHead(store);

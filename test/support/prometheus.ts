@@ -1,23 +1,11 @@
 // A real Prometheus for tests: Debian's `prometheus` on 127.0.0.1, its TSDB filled beforehand with
 // `promtool tsdb create-blocks-from openmetrics` (backfill), so queries over past days have data.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+import { join } from 'node:path';
+import { findOnPath } from './system-tool.js';
 
 export const PROMETHEUS_BINARY = findOnPath('prometheus');
 export const PROMTOOL_BINARY = findOnPath('promtool');

@@ -2,27 +2,15 @@
 // its storage in a temp folder, and a way to push a tiny OCI image over plain HTTP (no docker).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { findOnPath } from './system-tool.js';
 
 /** A test account. Its bcrypt hash (cost 4: cost 12 makes every request ≈ 250 ms) is below. */
 export const REGISTRY_TEST_USER = { username: 'x1-test', password: 'registry-test-password' } as const;
 const REGISTRY_TEST_HTPASSWD = 'x1-test:$2b$04$cNiPZ/2MaGbbFHdMdli.keQbTyIK2jPXJpJ8Sswng1EoMn8CbAwUi\n';
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 export const REGISTRY_BINARY = findOnPath('docker-registry');
 
