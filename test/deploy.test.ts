@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deployBranch } from '../src/deploy/deploy-branch.js';
 import { InvalidRequestError } from '../src/deploy/errors.js';
+import { ObjectNameCollisionError } from '../src/deploy/plan.js';
+import { grantDeploy } from '../src/grants/grant-commands.js';
 import { listBranchDeploys } from '../src/deploy/list.js';
 import { renderAll } from '../src/deploy/render-all.js';
 import { RecordFileError } from '../src/records/codec.js';
@@ -133,6 +135,20 @@ describe('deploy', () => {
     expect(b.answer.slug).toBe('feat-x');
     const rows = await listBranchDeploys(store);
     expect(rows.map((r) => r.branch).sort()).toEqual(['feat-x', 'feat/x']);
+  });
+
+  it('refuses a preview whose object name another app already uses, changing nothing', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    for (const app of ['a', 'a-b'])
+      await grantDeploy(store, { agent: 'agent-7', app, branches: '*', mode: 'auto', by: 'owner' }, FIXED_NOW);
+    await deployBranch(store, request({ app: 'a', branch: 'b-c' }), opts);
+    const fp = repoFingerprint(dir);
+    const err = await deployBranch(store, request({ app: 'a-b', branch: 'c' }), opts).catch((e) => e);
+    expect(err).toBeInstanceOf(ObjectNameCollisionError);
+    expect(err.message).toBe(
+      'a-b c would name its objects a-b-c, which a b-c already uses in the namespace; deploy the branch under another name',
+    );
+    expect(repoFingerprint(dir)).toBe(fp);
   });
 
   it('a corrupted deploy.yaml gives an error naming the file and field', async () => {

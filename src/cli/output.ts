@@ -2,6 +2,7 @@
 // never print a stack trace. Exit codes: 0 ok, 1 invalid input or repo problem, 2 internal error,
 // 3 denied.
 import { DeniedError, InvalidRequestError } from '../deploy/errors.js';
+import { isUserFacing } from '../user-facing-errors.js';
 import { InvalidWorkspaceError } from '../workspace/init.js';
 import type { FieldIssue } from '../spec/request.js';
 
@@ -17,33 +18,6 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
-
-const USER_ERRORS = new Set([
-  'UserError',
-  'RecordFileError',
-  'NotInitializedError',
-  'NotAGitopsRepoError',
-  'RepoNotEmptyError',
-  'SlugCollisionError',
-  'TooManyConflictsError',
-  'StaleHeadError',
-  'InvalidWorkspaceError',
-  'RollbackRefusedError',
-  'UnknownBranchDeployError',
-  'NothingToRevokeError',
-  'InvalidChangePathError',
-  'RepoLockedError',
-  'RemoteUnavailableError',
-  'ClusterError',
-  'RegistryError',
-  'NoClusterConfigError',
-  'JobsNotEnabledError',
-  'JobsConfigError',
-  'UnknownBaseError',
-  'BranchListingError',
-  'TrafficError',
-  'GitHubRequestError',
-]);
 
 export interface Output {
   readonly json: boolean;
@@ -70,7 +44,7 @@ export function reportError(out: Output, err: unknown): number {
     else process.stderr.write(`x1deploy: denied: ${err.reason}\n`);
     return EXIT_DENIED;
   }
-  if (err instanceof Error && USER_ERRORS.has(err.name)) {
+  if (err instanceof Error && isUserFacing(err)) {
     if (out.json) process.stdout.write(`${JSON.stringify({ error: (err as Error).message })}\n`);
     else process.stderr.write(`x1deploy: ${(err as Error).message}\n`);
     return EXIT_INVALID;

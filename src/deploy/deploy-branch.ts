@@ -47,16 +47,17 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
     const workspace = await snapshot.workspace();
     const request = validateDeployRequest(input, workspace);
     const slug = branchSlug(request.app, request.branch);
-    const [apps, app, existing, grants, previewCount] = await Promise.all([
+    const [apps, app, existing, grants, previewCount, nameOwner] = await Promise.all([
       snapshot.apps(),
       snapshot.app(request.app),
       snapshot.deployRecord(request.app, slug),
       snapshot.grants(),
       snapshot.previewCount(),
+      snapshot.objectNameOwner(request.app, slug),
     ]);
     const authorization = authorize(grants, agent, request.app, request.branch);
     const now = clock();
-    const plan = planDeploy({ workspace, apps, app, existing, authorization, previewCount }, request, slug, {
+    const plan = planDeploy({ workspace, apps, app, existing, authorization, previewCount, nameOwner }, request, slug, {
       agent,
       now: now.toISOString(),
     });

@@ -24,6 +24,8 @@ export interface DeployState {
   readonly authorization: Authorization;
   /** Branch deploys counting against maxBranchDeploys now. */
   readonly previewCount: number;
+  /** Another app's branch deploy whose objects have the name this one would get (see objectNameOwner). */
+  readonly nameOwner?: { readonly app: string; readonly branch: string };
 }
 
 export interface DeployAnswer {
@@ -54,6 +56,16 @@ export class SlugCollisionError extends Error {
   ) {
     super(`branch "${branch}" maps to slug "${slug}", which branch "${other}" already uses; rename the branch`);
     this.name = 'SlugCollisionError';
+  }
+}
+
+/** Two apps' previews whose `<app>-<slug>` names coincide (app a, slug b-c and app a-b, slug c). */
+export class ObjectNameCollisionError extends Error {
+  constructor(name: string, app: string, branch: string, other: { readonly app: string; readonly branch: string }) {
+    super(
+      `${app} ${branch} would name its objects ${name}, which ${other.app} ${other.branch} already uses in the namespace; deploy the branch under another name`,
+    );
+    this.name = 'ObjectNameCollisionError';
   }
 }
 
@@ -118,6 +130,9 @@ export function planDeploy(
   const mode = state.authorization.mode;
   if (state.existing && state.existing.branch !== request.branch) {
     throw new SlugCollisionError(slug, request.branch, state.existing.branch);
+  }
+  if (state.nameOwner) {
+    throw new ObjectNameCollisionError(`${request.app}-${slug}`, request.app, request.branch, state.nameOwner);
   }
   const repo = sourceRepoFor(state, request);
   const defaultBranch = state.app?.default_branch ?? ws.apps.defaultBranch;

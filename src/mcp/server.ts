@@ -4,17 +4,8 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { DeniedError, InvalidRequestError } from '../deploy/errors.js';
+import { isUserFacing } from '../user-facing-errors.js';
 import { TOOLS, toolInputJsonSchema, type ToolContext } from './tools.js';
-
-const USER_FACING = new Set([
-  'RecordFileError',
-  'NotInitializedError',
-  'SlugCollisionError',
-  'TooManyConflictsError',
-  'RollbackRefusedError',
-  'UnknownBranchDeployError',
-  'RepoLockedError',
-]);
 
 export function createMcpServer(context: ToolContext, version: string): Server {
   const server = new Server({ name: 'x1deploy', version }, { capabilities: { tools: {} } });
@@ -46,7 +37,7 @@ function errorResult(err: unknown): CallToolResult {
     return toolError({ error: 'invalid request', issues: err.issues }, text);
   }
   if (err instanceof DeniedError) return toolError({ denied: true, reason: err.reason }, `Denied: ${err.reason}`);
-  if (err instanceof Error && USER_FACING.has(err.name)) return toolError({ error: err.message });
+  if (isUserFacing(err)) return toolError({ error: err.message });
   // Unexpected: say so without internals; the operator finds details in the server's stderr.
   process.stderr.write(`x1deploy mcp: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return toolError({

@@ -49,6 +49,20 @@ export class RepoSnapshot {
     return count;
   }
 
+  /**
+   * The other app's branch deploy already named `<app>-<slug>`, if any: object names join app and
+   * slug with "-", which both may contain, so two apps can meet on one name.
+   */
+  async objectNameOwner(app: string, slug: string): Promise<{ app: string; branch: string } | undefined> {
+    const name = `${app}-${slug}`;
+    for (const other of await this.apps()) {
+      if (other === app || !name.startsWith(`${other}-`)) continue;
+      const record = await this.deployRecord(other, name.slice(other.length + 1));
+      if (record) return { app: other, branch: record.branch };
+    }
+    return undefined;
+  }
+
   async apps(): Promise<string[]> {
     return (await this.store.listDir(this.commit, APPS_DIR)).sort();
   }
