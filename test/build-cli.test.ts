@@ -7,13 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deployBranch } from '../src/deploy/deploy-branch.js';
 import type { GitopsStore } from '../src/gitops/store.js';
-import { stringifyRecord } from '../src/records/codec.js';
-import { RepoSnapshot } from '../src/records/snapshot.js';
 import { branchSlug } from '../src/spec/names.js';
 import { startCli, type RunningCli } from './support/cli.js';
 import { startFakeKube, type FakeKube } from './support/fake-kube.js';
 import { REGISTRY_TEST_USER, skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';
-import { git, makeWorkspaceRepo, request, SHA_A, SHA_B, tempDir } from './support/workspace-repo.js';
+import { git, makeWorkspaceRepo, request, SHA_A, SHA_B, tempDir, updateWorkspaceConfig } from './support/workspace-repo.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPO = 'https://github.com/acme/api.git';
@@ -37,14 +35,11 @@ let workspaces = 0;
 async function workspace(): Promise<{ id: string; dir: string; store: GitopsStore }> {
   const id = `cli${++workspaces}`;
   const { dir, store } = await makeWorkspaceRepo({ id, registry: registry.host });
-  const snapshot = await RepoSnapshot.atHead(store);
-  const ws = await snapshot.workspace();
-  await store.commit({
-    parent: snapshot.commit,
-    changes: new Map([['x1deploy.yaml', stringifyRecord({ ...ws, build: { ...ws.build, insecureRegistry: true } })]]),
-    message: 'The test registry speaks plain HTTP',
-    author: { name: 'owner', email: 'owner@example.com', timestamp: 1_790_000_000 },
-  });
+  await updateWorkspaceConfig(
+    store,
+    (ws) => ({ ...ws, build: { ...ws.build, insecureRegistry: true } }),
+    'The test registry speaks plain HTTP',
+  );
   return { id, dir, store };
 }
 

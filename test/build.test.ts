@@ -20,14 +20,13 @@ import {
 import { deployBranch } from '../src/deploy/deploy-branch.js';
 import type { GitopsStore } from '../src/gitops/store.js';
 import { kubeBuildCluster, loadKubeConfig } from '../src/k8s/index.js';
-import { stringifyRecord } from '../src/records/codec.js';
 import type { DeployRecord } from '../src/records/deploy-record.js';
 import { RepoSnapshot } from '../src/records/snapshot.js';
 import { branchSlug } from '../src/spec/names.js';
 import { startFakeKube, type FakeKube } from './support/fake-kube.js';
 import { expectValidManifests, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 import { REGISTRY_TEST_USER, skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';
-import { git, makeWorkspaceRepo, request, SHA_A, SHA_B } from './support/workspace-repo.js';
+import { git, makeWorkspaceRepo, request, SHA_A, SHA_B, updateWorkspaceConfig } from './support/workspace-repo.js';
 
 const SHA_C = '3'.repeat(40);
 const REPO = 'https://github.com/acme/api.git';
@@ -49,14 +48,11 @@ interface Workspace {
 async function workspace(): Promise<Workspace> {
   const id = `acme${++workspaces}`;
   const { dir, store } = await makeWorkspaceRepo({ id, registry: registry.host });
-  const snapshot = await RepoSnapshot.atHead(store);
-  const ws = await snapshot.workspace();
-  await store.commit({
-    parent: snapshot.commit,
-    changes: new Map([['x1deploy.yaml', stringifyRecord({ ...ws, build: { ...ws.build, insecureRegistry: true } })]]),
-    message: 'The test registry speaks plain HTTP',
-    author: { name: 'owner', email: 'owner@example.com', timestamp: 1_790_000_000 },
-  });
+  await updateWorkspaceConfig(
+    store,
+    (ws) => ({ ...ws, build: { ...ws.build, insecureRegistry: true } }),
+    'The test registry speaks plain HTTP',
+  );
   return { id, dir, store, namespace: `ws-${id}-builds` };
 }
 

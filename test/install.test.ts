@@ -11,7 +11,7 @@ import type { WorkspaceConfig } from '../src/workspace/config.js';
 import { workspaceConfigFor } from '../src/workspace/init.js';
 import { expectValidManifests, kubectlKustomize, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 import { runCli as runCliIn } from './support/cli.js';
-import { git, makeWorkspaceRepo, repoFingerprint } from './support/workspace-repo.js';
+import { git, makeWorkspaceRepo, repoFingerprint, updateWorkspaceConfig } from './support/workspace-repo.js';
 
 const runCli = (args: readonly string[]) => runCliIn(args, { cwd: ROOT });
 
@@ -24,14 +24,7 @@ type Jobs = Partial<WorkspaceConfig['jobs']>;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 async function configure(store: GitopsStore, jobs: Jobs): Promise<void> {
-  const snapshot = await RepoSnapshot.atHead(store);
-  const ws = await snapshot.workspace();
-  await store.commit({
-    parent: snapshot.commit,
-    changes: new Map([['x1deploy.yaml', stringifyRecord({ ...ws, jobs: { ...ws.jobs, ...jobs } })]]),
-    message: 'Configure the in-cluster jobs',
-    author: { name: 'owner', email: 'owner@example.com', timestamp: 1_790_000_000 },
-  });
+  await updateWorkspaceConfig(store, (ws) => ({ ...ws, jobs: { ...ws.jobs, ...jobs } }), 'Configure the in-cluster jobs');
 }
 
 function objects(dir: string): Record<string, any>[] {

@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordBuildOutcome } from '../src/build/index.js';
@@ -11,9 +10,7 @@ import { deployBranch } from '../src/deploy/deploy-branch.js';
 import { newBranchDeploy } from '../src/deploy/plan.js';
 import type { GitopsStore } from '../src/gitops/store.js';
 import type { AppRecord } from '../src/records/app-record.js';
-import { stringifyRecord } from '../src/records/codec.js';
 import type { DeployRecord } from '../src/records/deploy-record.js';
-import { RepoSnapshot } from '../src/records/snapshot.js';
 import {
   manifestStore,
   planReap,
@@ -31,7 +28,18 @@ import { workspaceConfigFor } from '../src/workspace/init.js';
 import { runCliAsync } from './support/cli.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';
-import { FIXED_NOW, git, makeWorkspaceRepo, repoFingerprint, request, SHA_A, SHA_B, tempDir } from './support/workspace-repo.js';
+import {
+  FIXED_NOW,
+  git,
+  makeWorkspaceRepo,
+  repoFingerprint,
+  request,
+  SHA_A,
+  SHA_B,
+  tempDir,
+  updateWorkspaceConfig,
+} from './support/workspace-repo.js';
+import { freePort } from './support/free-port.js';
 
 const SHA_C = '3'.repeat(40);
 const DAY = 86_400_000;
@@ -62,18 +70,6 @@ afterEach(() => {
   expect(seen).toEqual([]);
   for (const line of warnings.splice(0)) expect(line).not.toContain(TOKEN);
 });
-
-/** A port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function workspace(registryHost = registry?.host ?? `127.0.0.1:${closedPort}`) {
   const id = `acme${++workspaces}`;
@@ -136,16 +132,7 @@ function committedPaths(dir: string, commit = 'HEAD'): string[] {
 /** The real CLI, waited for without blocking: the fake GitHub it talks to runs in this process. */
 const runCli = (args: readonly string[], env: Record<string, string>) => runCliAsync(args, { env });
 
-async function patchWorkspace(store: GitopsStore, patch: (ws: WorkspaceConfig) => WorkspaceConfig): Promise<void> {
-  const snapshot = await RepoSnapshot.atHead(store);
-  const ws = await snapshot.workspace();
-  await store.commit({
-    parent: snapshot.commit,
-    changes: new Map([['x1deploy.yaml', stringifyRecord(patch(ws))]]),
-    message: 'Test settings',
-    author: { name: 'owner', email: 'owner@example.com', timestamp: 1_790_000_000 },
-  });
-}
+const patchWorkspace = (store: GitopsStore, patch: (ws: WorkspaceConfig) => WorkspaceConfig) => updateWorkspaceConfig(store, patch);
 
 // ---------------------------------------------------------------------------------------------------
 

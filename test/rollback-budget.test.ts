@@ -8,13 +8,11 @@ import { DeniedError, InvalidRequestError, RollbackRefusedError } from '../src/d
 import { branchHistory } from '../src/deploy/history.js';
 import { rollbackBranch } from '../src/deploy/rollback.js';
 import type { GitopsStore } from '../src/gitops/store.js';
-import { stringifyRecord } from '../src/records/codec.js';
-import { RepoSnapshot } from '../src/records/snapshot.js';
 import { renderWorkspace } from '../src/render/render-workspace.js';
 import { workspaceConfigFor } from '../src/workspace/init.js';
 import { runCli } from './support/cli.js';
 import { expectValidManifests, loadManifestValidator } from './support/manifest-validator.js';
-import { git, makeWorkspaceRepo, repoFingerprint, request } from './support/workspace-repo.js';
+import { git, makeWorkspaceRepo, repoFingerprint, request, updateWorkspaceConfig } from './support/workspace-repo.js';
 
 const agent = { agent: 'agent-7' };
 const sha = (c: string) => c.repeat(40);
@@ -112,15 +110,7 @@ describe('versions and rollback', () => {
 describe('budgets', () => {
   async function limitedRepo(maxBranchDeploys: number) {
     const repo = await makeWorkspaceRepo();
-    const snapshot = await RepoSnapshot.atHead(repo.store);
-    const ws = await snapshot.workspace();
-    const limited = { ...ws, limits: { ...ws.limits, maxBranchDeploys } };
-    await repo.store.commit({
-      parent: snapshot.commit,
-      changes: new Map([['x1deploy.yaml', stringifyRecord(limited)]]),
-      message: 'limit',
-      author: { name: 'o', email: 'o@o' },
-    });
+    await updateWorkspaceConfig(repo.store, (ws) => ({ ...ws, limits: { ...ws.limits, maxBranchDeploys } }));
     return repo;
   }
 

@@ -2,10 +2,10 @@
 // `promtool tsdb create-blocks-from openmetrics` (backfill), so queries over past days have data.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from './system-tool.js';
+import { freePort } from './free-port.js';
 
 export const PROMETHEUS_BINARY = findOnPath('prometheus');
 export const PROMTOOL_BINARY = findOnPath('promtool');
@@ -109,16 +109,4 @@ function run(file: string, args: string[]): Promise<void> {
       error ? reject(new Error(`${file} ${args.join(' ')} failed: ${stderr || error.message}`)) : resolve(),
     ),
   );
-}
-
-/** A port free a moment ago (Prometheus cannot report the port it chose for :0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

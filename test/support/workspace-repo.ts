@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { openLocalStore } from '../../src/gitops/local-store.js';
 import type { GitopsStore } from '../../src/gitops/store.js';
 import { grantDeploy } from '../../src/grants/grant-commands.js';
-import type { WorkspaceInit } from '../../src/workspace/config.js';
+import type { WorkspaceConfig, WorkspaceInit } from '../../src/workspace/config.js';
+import { stringifyRecord } from '../../src/records/codec.js';
+import { RepoSnapshot } from '../../src/records/snapshot.js';
 import { initWorkspace } from '../../src/workspace/init.js';
 
 export const FIXED_NOW = new Date('2026-11-01T12:00:00.000Z');
@@ -56,4 +58,20 @@ export const SHA_B = '2'.repeat(40);
 
 export function request(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { app: 'api', branch: 'feat/x', commit_sha: SHA_A, dockerfile: 'Dockerfile', ports: [8080], ...overrides };
+}
+
+/** An owner's edit of x1deploy.yaml, committed the way a reviewed change lands. */
+export async function updateWorkspaceConfig(
+  store: GitopsStore,
+  patch: (ws: WorkspaceConfig) => WorkspaceConfig,
+  message = 'Test settings',
+): Promise<void> {
+  const snapshot = await RepoSnapshot.atHead(store);
+  const ws = await snapshot.workspace();
+  await store.commit({
+    parent: snapshot.commit,
+    changes: new Map([['x1deploy.yaml', stringifyRecord(patch(ws))]]),
+    message,
+    author: { name: 'owner', email: 'owner@example.com', timestamp: Math.floor(FIXED_NOW.getTime() / 1000) },
+  });
 }
