@@ -15,6 +15,7 @@ import type { DeployRecord } from '../records/deploy-record.js';
 import { buildJobName, buildJobObject, buildNamespace, NotBuildableError, type BuildTarget } from './build-job.js';
 import type { BuildCluster } from './cluster.js';
 import { failureReason, reportedDigest } from './outcome.js';
+import type { ReviewPort } from '../review/review-port.js';
 import { recordBuildOutcome, type BuildOutcome } from './record-outcome.js';
 import type { ImageRegistry } from './registry.js';
 
@@ -26,6 +27,8 @@ export interface BuildPassOptions {
   /** Log lines kept in a failure. */
   readonly logTailLines?: number;
   readonly clock?: () => Date;
+  /** Keeps the preview comment on the app's pull request up to date as versions go live or fail. */
+  readonly review?: ReviewPort;
 }
 
 export interface BuildRef {
@@ -94,7 +97,7 @@ export async function buildPass(store: GitopsStore, options: BuildPassOptions): 
   const record = async (target: BuildTarget, outcome: BuildOutcome) => {
     const ref = { app: target.app, slug: target.slug, version: target.version.number };
     try {
-      return (await recordBuildOutcome(store, ref, outcome, clock())) ?? null;
+      return (await recordBuildOutcome(store, ref, outcome, clock(), options.review)) ?? null;
     } catch (err) {
       // Reaped while it built: there is nothing left to record the outcome in.
       if (err instanceof UnknownBranchDeployError) return null;

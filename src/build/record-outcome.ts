@@ -6,6 +6,8 @@ import { deployRecordPath } from '../records/paths.js';
 import { renderBranchDeploy } from '../render/render-branch-deploy.js';
 import { UnknownBranchDeployError } from '../deploy/errors.js';
 import { recordBuild, recordBuildFailure } from '../versions/lifecycle.js';
+import { publishForReview } from '../review/publish.js';
+import type { ReviewPort } from '../review/review-port.js';
 import { withFreshTip } from '../deploy/write-plan.js';
 import { scrubSecrets } from './scrub.js';
 
@@ -22,8 +24,9 @@ export async function recordBuildOutcome(
   ref: BuiltVersionRef,
   outcome: BuildOutcome,
   now = new Date(),
+  review?: ReviewPort,
 ): Promise<string | undefined> {
-  return withFreshTip(store, 8, async (snapshot) => {
+  const landed = await withFreshTip(store, 8, async (snapshot) => {
     const workspace = await snapshot.workspace();
     const record = await snapshot.deployRecord(ref.app, ref.slug);
     const version = record?.versions[ref.version - 1];
@@ -40,11 +43,20 @@ export async function recordBuildOutcome(
     const what = outcome.ok
       ? `built ${outcome.digest.slice(0, 19)}, live now`
       : `build failed, still serving ${updated.current_version ? `version ${updated.current_version}` : 'nothing'}`;
-    return store.commit({
+    const title = `Build ${ref.app} ${record.branch} version ${ref.version}: ${what}`;
+    const commit = await store.commit({
       parent: snapshot.commit,
       changes,
-      message: `Build ${ref.app} ${record.branch} version ${ref.version}: ${what}\n\nX1-App: ${ref.app}\nX1-Branch: ${record.branch}\nX1-Version: ${ref.version}\nX1-Commit: ${version.commit_sha}`,
+      message: `${title}\n\nX1-App: ${ref.app}\nX1-Branch: ${record.branch}\nX1-Version: ${ref.version}\nX1-Commit: ${version.commit_sha}`,
       author: { name: 'x1deploy-build', email: 'build@x1deploy', timestamp: Math.floor(now.getTime() / 1000) },
     });
+    return { commit, title, record: updated, sourceRepo: (await snapshot.app(ref.app))?.repo };
   });
+  if (landed === undefined) return undefined;
+  // The app's pull request shows the preview going live (or the build failing) without a redeploy.
+  if (review && landed.commit && landed.sourceRepo) {
+    const version = landed.record.versions[ref.version - 1]!;
+    await publishForReview(review, { title: landed.title, record: landed.record, version, agent: 'x1deploy-build', changes: [], sourceRepo: landed.sourceRepo });
+  }
+  return landed.commit;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The x1deploy CLI: a thin shell over the library. Each command validates first and writes last.
 import { Command } from 'commander';
+import { packageVersion } from '../workspace/templates.js';
 import * as build from './commands/build.js';
 import * as deploy from './commands/deploy.js';
 import * as grants from './commands/grants.js';
@@ -14,6 +15,7 @@ import * as versions from './commands/versions.js';
 const program = new Command()
   .name('x1deploy')
   .description('Branch deploys the GitOps way: deploy requests become typed manifests in one commit to a workspace gitops repo.')
+  .version(await packageVersion())
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
