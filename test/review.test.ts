@@ -118,6 +118,16 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
     expect(comments[0]!.body).toMatch(/\| 1 \| building \(pending-build\) \| 333333333333 \|/);
   });
 
+  it('a finished build refreshes the comment: the preview is live', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const slug = (await deployBranch(store, request({ branch: 'feat/login', commit_sha: '3'.repeat(40) }), { agent: 'agent-7' })).answer
+      .slug;
+    await recordBuildOutcome(store, { app: 'api', slug, version: 1 }, { ok: true, digest: `sha256:${'d'.repeat(64)}` }, new Date(), review);
+    const comments = github.state.repo('acme/api').comments;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toMatch(/\| 1 \| live \(live\) \| 333333333333 \|/);
+  });
+
   it('GitHub failing after the push is reported with the answer; the gitops change stands', async () => {
     const store = await openRemoteStore(url, { cacheDir: tempDir() });
     await recordBuildOutcome(

@@ -56,7 +56,14 @@ export async function recordBuildOutcome(
   // The app's pull request shows the preview going live (or the build failing) without a redeploy.
   if (review && landed.commit && landed.sourceRepo) {
     const version = landed.record.versions[ref.version - 1]!;
-    await publishForReview(review, { title: landed.title, record: landed.record, version, agent: 'x1deploy-build', changes: [], sourceRepo: landed.sourceRepo });
+    await publishForReview(review, {
+      title: landed.title,
+      record: landed.record,
+      version,
+      agent: 'x1deploy-build',
+      changes: [],
+      sourceRepo: landed.sourceRepo,
+    });
   }
   return landed.commit;
 }

@@ -16,6 +16,7 @@ import type { GitopsStore } from '../../gitops/store.js';
 import { openGitopsStore } from '../../gitops/remote-store.js';
 import { RepoSnapshot } from '../../records/snapshot.js';
 import { printResult, UserError, type Output } from '../output.js';
+import { reviewPortFor } from '../../review/from-env.js';
 import { run } from '../run.js';
 
 interface BuildFlags {
@@ -106,6 +107,7 @@ export function register(program: Command): void {
             registry: registryClient({ insecure: ws.build.insecureRegistry, baseUrl: o.registryUrl, auth: registryAuthFromEnv() }),
             concurrency: o.concurrency ?? ws.jobs.buildConcurrency,
             intervalMs: (o.interval ?? (o.watch ? 15 : 5)) * 1000,
+            review: reviewPortFor(o.repo),
           };
           if (o.watch) await watch(store, options, out);
           else await once(store, options, out);
