@@ -17,6 +17,7 @@ import { openGitopsStore } from '../../gitops/remote-store.js';
 import { RepoSnapshot } from '../../records/snapshot.js';
 import { printResult, UserError, type Output } from '../output.js';
 import { reviewPortFor } from '../../review/from-env.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 interface BuildFlags {
@@ -79,7 +80,7 @@ export function register(program: Command): void {
   program
     .command('build')
     .description('build the images of pending versions (one Kaniko Job each) and record the outcomes, one commit each')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .option('--once', 'build what is pending, wait for the Jobs, then exit (the default)')
     .option('--watch', 'keep building what becomes pending, one pass per interval, until SIGTERM')
     .option('--concurrency <n>', 'most build Jobs running at once (default: jobs.buildConcurrency in x1deploy.yaml)', positiveInt)
@@ -116,15 +117,25 @@ export function register(program: Command): void {
     );
 }
 
-async function once(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<void> {
+/** Run `work` with a signal that SIGTERM or SIGINT aborts, so a pass ends cleanly when asked to. */
+async function untilStopped(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
+    await work(stop.signal);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+async function once(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<void> {
+  await untilStopped(async (signal) => {
     const result = await buildUntilSettled(store, {
       ...options,
-      signal: stop.signal,
+      signal,
       // Progress on stderr, so that stdout stays the one answer.
       onPass: (events) => {
         if (out.json) return;
@@ -135,21 +146,14 @@ async function once(store: GitopsStore, options: BuildLoopOptions, out: Output):
       '\n',
     );
     printResult(out, result, text || 'Nothing to build: no version is waiting for its image.');
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  });
 }
 
 async function watch(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<void> {
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  try {
+  await untilStopped(async (signal) => {
     await watchBuilds(store, {
       ...options,
-      signal: stop.signal,
+      signal,
       onPass: (events) => {
         for (const e of events) {
           if (e.kind === 'running' || e.kind === 'waiting') continue;
@@ -161,8 +165,5 @@ async function watch(store: GitopsStore, options: BuildLoopOptions, out: Output)
         process.stderr.write(out.json ? `${JSON.stringify({ error: message })}\n` : `x1deploy build: ${message} (trying again)\n`);
       },
     });
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  });
 }

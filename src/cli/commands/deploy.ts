@@ -7,6 +7,7 @@ import { openGitopsStore } from '../../gitops/remote-store.js';
 import { readRequestFile, requestFieldsHelp } from '../request-input.js';
 import { reviewPortFor } from '../../review/from-env.js';
 import { printResult } from '../output.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
@@ -14,7 +15,7 @@ export function register(program: Command): void {
     .command('deploy')
     .description('deploy a branch: record a version, render its manifests, commit')
     .argument('<file>', 'the deploy request (YAML or JSON), or - for stdin')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent asking for the deploy')
     .option('--json', 'print one JSON object: {url, version, image_ref, ...}')
     .addHelpText('after', requestFieldsHelp())
@@ -45,7 +46,7 @@ export function register(program: Command): void {
   program
     .command('render')
     .description('re-render every branch deploy from its record; commits only if something changed')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string }>(async (o, out) => {
@@ -64,7 +65,7 @@ export function register(program: Command): void {
   program
     .command('list')
     .description('list the branch deploys')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .option('--app <app>', 'only this app')
     .option('--json', 'print a JSON array')
     .action(

@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import { grantDeploy, listGrants, revokeDeploy } from '../../grants/grant-commands.js';
 import { openGitopsStore } from '../../gitops/remote-store.js';
 import { printResult } from '../output.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
@@ -14,7 +15,7 @@ export function register(program: Command): void {
   program
     .command('grant')
     .description('grant an agent deploys of an app on branches matching a pattern (one commit)')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent')
     .requiredOption('--app <app>', 'the app')
     .requiredOption('--branches <pattern>', 'branch glob: "*" every branch, "feat/*" one level below feat/, "release/**" any depth')
@@ -41,7 +42,7 @@ export function register(program: Command): void {
   program
     .command('revoke')
     .description("revoke an agent's grants for an app (one commit)")
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent')
     .requiredOption('--app <app>', 'the app')
     .option('--branches <pattern>', 'only the grant with this exact pattern')
@@ -57,7 +58,7 @@ export function register(program: Command): void {
   program
     .command('grants')
     .description('list the deploy grants, revoked ones included')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .option('--json', 'print a JSON array')
     .action(
       run<{ repo: string }>(async (o, out) => {

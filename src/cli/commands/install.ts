@@ -3,13 +3,14 @@ import type { Command } from 'commander';
 import { openGitopsStore } from '../../gitops/remote-store.js';
 import { installJobs, JOBS_DIR, JobsConfigError, JobsNotEnabledError } from '../../install/index.js';
 import { printResult, UserError } from '../output.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
   program
     .command('install')
     .description(`render the in-cluster build and reap jobs into ${JOBS_DIR}/ (needs jobs.enabled in x1deploy.yaml; one commit)`)
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string }>(async (o, out) => {

@@ -6,13 +6,14 @@ import { createMcpServer } from '../../mcp/server.js';
 import { validAgent } from '../../deploy/deploy-branch.js';
 import { packageVersion } from '../../workspace/templates.js';
 import { reviewPortFor } from '../../review/from-env.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
   program
     .command('mcp')
     .description('serve deploy_branch, branch_deploy_status, list_branch_deploys and rollback_branch over MCP (stdio)')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent this server acts for (tools cannot change it)')
     .action(
       run<{ repo: string; agent: string }>(async (o) => {

@@ -5,6 +5,7 @@ import { openGitopsStore } from '../../gitops/remote-store.js';
 import { RepoSnapshot } from '../../records/snapshot.js';
 import type { ReapResult, ReapSources } from '../../reap/index.js';
 import { EXIT_INVALID, EXIT_OK, printResult, UserError } from '../output.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 interface ReapFlags {
@@ -24,7 +25,7 @@ export function register(program: Command): void {
   program
     .command('reap')
     .description('remove previews whose branch is gone upstream, or idle for reap.idleDays (one commit), and their images')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .option('--dry-run', 'print the plan; change nothing')
     .option('--max-deletions <n>', 'stop, changing nothing, when more previews would go (default: a quarter of them, at least 1)', count)
     .option('--force', 'reap past --max-deletions')

@@ -5,13 +5,14 @@ import { branchHistory } from '../../deploy/history.js';
 import { rollbackBranch } from '../../deploy/rollback.js';
 import { openGitopsStore } from '../../gitops/remote-store.js';
 import { printResult } from '../output.js';
+import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
   program
     .command('rollback')
     .description('serve an earlier built version again (no rebuild; one commit)')
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--app <app>', 'the app')
     .requiredOption('--branch <branch>', 'the branch')
     .option('--to <n>', 'the version (default: the previous built one)', (v) => {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
   program
     .command('history')
     .description("a branch deploy's versions, newest first")
-    .requiredOption('--repo <dir>', 'the workspace gitops repo: a local path, or an https:// URL (token in X1DEPLOY_GIT_TOKEN)')
+    .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--app <app>', 'the app')
     .requiredOption('--branch <branch>', 'the branch')
     .option('--json', 'print one JSON object')
