@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { initGitopsRepo, openLocalStore, type GitopsStore } from '../src/gitops/index.js';
+import { initGitopsRepo, openLocalStore } from '../src/gitops/index.js';
+import { type GitopsStore } from '../src/records/index.js';
 
 const author = { name: 'bench', email: 'bench@example.com', timestamp: 1_700_000_000 };
 const samples = Math.max(10, Number(process.argv[2] ?? 40));

@@ -20,6 +20,9 @@ export interface ArgoCdChartProps extends ChartProps {
   readonly previewDirs: string;
   /** Go template of a generated Application's name. */
   readonly applicationName: string;
+  /** Go templates of a generated Application's x1.app and x1.branch labels (from the folder's path). */
+  readonly appLabel: string;
+  readonly slugLabel: string;
   /** Folder of the objects the previews share. */
   readonly sharedDir: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -66,7 +69,7 @@ export class ArgoCdChart extends Chart {
         template: {
           metadata: {
             name: props.applicationName,
-            labels: { ...props.labels, 'x1.app': '{{ index .path.segments 1 }}', 'x1.branch': '{{ index .path.segments 2 }}' },
+            labels: { ...props.labels, 'x1.app': props.appLabel, 'x1.branch': props.slugLabel },
             finalizers: [RESOURCES_FINALIZER],
           },
           spec: { project: props.name, source: source('{{ .path.path }}'), destination, syncPolicy },

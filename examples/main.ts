@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { parse } from 'yaml';
 import { BranchDeployChart } from '../charts-src/branch-deploy-chart.js';
-import { newBranchDeploy } from '../src/deploy/plan.js';
-import { branchDeployChartProps } from '../src/render/render-branch-deploy.js';
-import { branchSlug } from '../src/spec/names.js';
-import { deployRequestSchema } from '../src/spec/request.js';
-import { workspaceConfigFor } from '../src/workspace/init.js';
+import { newBranchDeploy } from '../src/deploy/index.js';
+import { branchDeployChartProps } from '../src/render/index.js';
+import { branchSlug } from '../src/spec/index.js';
+import { deployRequestSchema } from '../src/spec/index.js';
+import { workspaceConfigFor } from '../src/owners/index.js';
 
 const workspace = workspaceConfigFor({});
 const dir = join(import.meta.dirname, 'requests');

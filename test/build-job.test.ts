@@ -1,20 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BUILD_JOB_LABEL,
-  buildJobName,
-  buildJobObject,
-  buildNamespace,
-  kanikoGitContext,
-  NotBuildableError,
-  pendingTargets,
-  scrubSecrets,
-  type BuildTarget,
-} from '../src/build/index.js';
-import { reportedDigest } from '../src/build/outcome.js';
-import type { DeployRecord, Version } from '../src/records/deploy-record.js';
-import { isDnsLabel } from '../src/spec/names.js';
-import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig } from '../src/workspace/config.js';
-import { workspaceConfigFor } from '../src/workspace/init.js';
+import { BUILD_JOB_LABEL } from '../src/cluster/index.js';
+import { buildJobName, buildJobObject, kanikoGitContext, NotBuildableError, pendingTargets, type BuildTarget } from '../src/build/index.js';
+import { buildNamespace } from '../src/workspace/index.js';
+import { scrubSecrets } from '../src/spec/index.js';
+import { reportedDigest } from '../src/build/index.js';
+import type { DeployRecord, Version } from '../src/records/index.js';
+import { isDnsLabel } from '../src/spec/index.js';
+import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig } from '../src/workspace/index.js';
+import { workspaceConfigFor } from '../src/owners/index.js';
 import { expectValidManifests, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 
 const SHA = 'a'.repeat(40);

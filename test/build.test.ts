@@ -5,24 +5,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  buildJobName,
-  buildJobObject,
-  buildPass,
-  buildUntilSettled,
-  ClusterError,
-  registryClient,
-  RegistryError,
-  watchBuilds,
-  type BuildEvent,
-  type BuildPassOptions,
-} from '../src/build/index.js';
-import { deployBranch } from '../src/deploy/deploy-branch.js';
-import type { GitopsStore } from '../src/gitops/store.js';
+import { buildJobName, buildJobObject, buildPass, buildUntilSettled, watchBuilds, type BuildEvent, type BuildPassOptions } from '../src/build/index.js';
+import { ClusterError } from '../src/cluster/index.js';
+import { registryClient, RegistryError } from '../src/registry/index.js';
+import { deployBranch } from '../src/deploy/index.js';
+import type { GitopsStore } from '../src/records/index.js';
 import { kubeBuildCluster, loadKubeConfig } from '../src/k8s/index.js';
-import type { DeployRecord } from '../src/records/deploy-record.js';
-import { RepoSnapshot } from '../src/records/snapshot.js';
-import { branchSlug } from '../src/spec/names.js';
+import type { DeployRecord } from '../src/records/index.js';
+import { RepoSnapshot } from '../src/records/index.js';
+import { branchSlug } from '../src/spec/index.js';
 import { startFakeKube, type FakeKube } from './support/fake-kube.js';
 import { expectValidManifests, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 import { REGISTRY_TEST_USER, skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';

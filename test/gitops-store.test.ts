@@ -3,14 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  NotAGitopsRepoError,
-  RepoNotEmptyError,
-  StaleHeadError,
-  initGitopsRepo,
-  openLocalStore,
-  type FileChanges,
-} from '../src/gitops/index.js';
+import { NotAGitopsRepoError, RepoNotEmptyError, initGitopsRepo, openLocalStore } from '../src/gitops/index.js';
+import { StaleHeadError, type FileChanges } from '../src/records/index.js';
 
 const author = { name: 'x1deploy test', email: 'test@example.com', timestamp: 1_700_000_000 };
 const dirs: string[] = [];

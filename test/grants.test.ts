@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { authorize } from '../src/grants/authorize.js';
-import { branchMatches } from '../src/grants/branch-pattern.js';
-import { addGrant, revokeGrants } from '../src/grants/edit-grants.js';
-import { grantDeploy, revokeDeploy } from '../src/grants/grant-commands.js';
-import { emptyGrantsFile } from '../src/grants/grants-file.js';
-import { deployBranch } from '../src/deploy/deploy-branch.js';
-import { DeniedError } from '../src/deploy/errors.js';
-import { RecordFileError } from '../src/records/codec.js';
+import { authorize } from '../src/grants/index.js';
+import { branchMatches } from '../src/grants/index.js';
+import { addGrant, revokeGrants } from '../src/grants/index.js';
+import { grantDeploy, revokeDeploy } from '../src/owners/index.js';
+import { emptyGrantsFile } from '../src/grants/index.js';
+import { deployBranch } from '../src/deploy/index.js';
+import { DeniedError } from '../src/errors/index.js';
+import { RecordFileError } from '../src/records/index.js';
 import { runCli } from './support/cli.js';
 import { FIXED_NOW, git, makeWorkspaceRepo, repoFingerprint, request } from './support/workspace-repo.js';
 
@@ -101,6 +101,7 @@ describe('grants in the gitops repo', () => {
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout)).toEqual({
       denied: true,
+      kind: 'denied',
       reason: expect.stringContaining('agent agent-7 has no deploy grant for app api on branch hotfix/1'),
     });
     expect(repoFingerprint(dir)).toBe(fp);

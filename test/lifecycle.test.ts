@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DeployRecord, VersionSpec } from '../src/records/deploy-record.js';
-import { DeployRecordSchema } from '../src/records/deploy-record.js';
-import { addVersion, branchStatus, firstVersion, recordBuild, recordBuildFailure, servedVersion } from '../src/versions/lifecycle.js';
+import type { DeployRecord, VersionSpec } from '../src/records/index.js';
+import { DeployRecordSchema } from '../src/records/index.js';
+import { addVersion, branchStatus, firstVersion, recordBuild, recordBuildFailure, servedVersion } from '../src/versions/index.js';
 
 const spec: VersionSpec = { dockerfile: 'Dockerfile', ports: [8080] };
 const sha = (c: string) => c.repeat(40);

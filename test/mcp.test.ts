@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordBuildOutcome } from '../src/build/record-outcome.js';
-import type { GitopsStore } from '../src/gitops/store.js';
+import { recordBuildOutcome } from '../src/build/index.js';
+import type { GitopsStore } from '../src/records/index.js';
 import { git, makeWorkspaceRepo, repoFingerprint, SHA_A, SHA_B } from './support/workspace-repo.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -98,6 +98,7 @@ describe('MCP server over stdio', () => {
       expect(r.isError).toBe(true);
       expect(r.structuredContent).toEqual({
         denied: true,
+        kind: 'denied',
         reason: expect.stringContaining('agent agent-9 has no deploy grant for app api'),
       });
       expect(repoFingerprint(dir)).toBe(fp);

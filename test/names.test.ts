@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { branchDeployNames, branchSlug, isDns1035Label, isDnsLabel, slugBudget, WORKSPACE_HOST_SUFFIX_MAX } from '../src/spec/names.js';
+import { branchDeployNames, branchSlug, isDns1035Label, isDnsLabel, slugBudget, WORKSPACE_HOST_SUFFIX_MAX } from '../src/spec/index.js';
 
 const ws = { id: 'demo', slug: 'demo', domain: 'preview.example.com' };
 

@@ -6,25 +6,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordBuildOutcome } from '../src/build/index.js';
-import { deployBranch } from '../src/deploy/deploy-branch.js';
-import { newBranchDeploy } from '../src/deploy/plan.js';
-import type { GitopsStore } from '../src/gitops/store.js';
-import type { AppRecord } from '../src/records/app-record.js';
-import type { DeployRecord } from '../src/records/deploy-record.js';
-import {
-  manifestStore,
-  planReap,
-  reapPreviews,
-  type HostTraffic,
-  type ReapOptions,
-  type ReapResult,
-  type ReapSources,
-} from '../src/reap/index.js';
+import { deployBranch } from '../src/deploy/index.js';
+import { newBranchDeploy } from '../src/deploy/index.js';
+import type { GitopsStore } from '../src/records/index.js';
+import type { AppRecord } from '../src/records/index.js';
+import type { DeployRecord } from '../src/records/index.js';
+import { registryClient as manifestStore } from '../src/registry/index.js';
+import { planReap, reapPreviews, type HostTraffic, type ReapOptions, type ReapResult, type ReapSources } from '../src/reap/index.js';
 import { BranchListingError, branchSourceFor, MemoryEtagCache, type BranchListing, type BranchSource } from '../src/scm/index.js';
-import { branchSlug } from '../src/spec/names.js';
-import { deployRequestSchema } from '../src/spec/request.js';
-import type { WorkspaceConfig } from '../src/workspace/config.js';
-import { workspaceConfigFor } from '../src/workspace/init.js';
+import { branchSlug } from '../src/spec/index.js';
+import { deployRequestSchema } from '../src/spec/index.js';
+import type { WorkspaceConfig } from '../src/workspace/index.js';
+import { workspaceConfigFor } from '../src/owners/index.js';
 import { runCliAsync } from './support/cli.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { skipWithoutRegistry, startRegistry, type TestRegistry } from './support/registry.js';

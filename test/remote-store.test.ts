@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { deployBranch } from '../src/deploy/deploy-branch.js';
-import { openRemoteStore } from '../src/gitops/remote-store.js';
+import { deployBranch } from '../src/deploy/index.js';
+import { openRemoteStore } from '../src/gitops/index.js';
 import { startGitHttpServer } from './support/git-http-server.js';
 import { git, makeWorkspaceRepo, request, tempDir } from './support/workspace-repo.js';
 

@@ -2,12 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import type { DeployRecord } from '../src/records/deploy-record.js';
-import { renderBranchDeploy } from '../src/render/render-branch-deploy.js';
-import { renderWorkspace } from '../src/render/render-workspace.js';
-import { branchSlug } from '../src/spec/names.js';
-import { firstVersion, recordBuild } from '../src/versions/lifecycle.js';
-import { workspaceConfigFor } from '../src/workspace/init.js';
+import type { DeployRecord } from '../src/records/index.js';
+import { renderBranchDeploy } from '../src/render/index.js';
+import { renderWorkspace } from '../src/render/index.js';
+import { branchSlug } from '../src/spec/index.js';
+import { firstVersion, recordBuild } from '../src/versions/index.js';
+import { workspaceConfigFor } from '../src/owners/index.js';
 import { expectValidManifests, kubectlKustomize, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 import { tempDir } from './support/workspace-repo.js';
 

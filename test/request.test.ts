@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { deployRequestSchema, toFieldIssues } from '../src/spec/request.js';
-import { branchNameProblem } from '../src/spec/git-ref.js';
+import { deployRequestSchema, toFieldIssues } from '../src/spec/index.js';
+import { branchNameProblem } from '../src/spec/index.js';
 
 const limits = { maxReplicas: 3, maxCpu: '1', maxMemory: '1Gi' };
 const SHA = 'A'.repeat(40);

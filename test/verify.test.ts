@@ -1,16 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { deployBranch } from '../src/deploy/deploy-branch.js';
-import { renderAll } from '../src/deploy/render-all.js';
-import { openLocalStore } from '../src/gitops/local-store.js';
-import type { GitopsStore } from '../src/gitops/store.js';
-import { grantDeploy } from '../src/grants/grant-commands.js';
-import { stringifyRecord } from '../src/records/codec.js';
-import type { DeployRecord } from '../src/records/deploy-record.js';
-import { renderBranchDeploy } from '../src/render/render-branch-deploy.js';
-import { branchSlug } from '../src/spec/names.js';
+import { deployBranch } from '../src/deploy/index.js';
+import { renderAll } from '../src/deploy/index.js';
+import { openLocalStore } from '../src/gitops/index.js';
+import type { GitopsStore } from '../src/records/index.js';
+import { grantDeploy } from '../src/owners/index.js';
+import { stringifyRecord } from '../src/records/index.js';
+import type { DeployRecord } from '../src/records/index.js';
+import { renderBranchDeploy } from '../src/render/index.js';
+import { branchSlug } from '../src/spec/index.js';
 import { resolveBase, verifyGitops, type VerifyProblem } from '../src/verify/index.js';
-import type { WorkspaceConfig } from '../src/workspace/config.js';
+import type { WorkspaceConfig } from '../src/workspace/index.js';
 import { runCli } from './support/cli.js';
 import { FIXED_NOW, git, makeWorkspaceRepo, request } from './support/workspace-repo.js';
 

@@ -1,12 +1,12 @@
 // The Kaniko Job for one pending version: its deterministic name, its git context and its object.
-import { createHash } from 'node:crypto';
 import { App } from 'cdk8s';
 import { BuildJobChart } from '../../charts-src/build-job-chart.js';
-import type { Version } from '../records/deploy-record.js';
-import { DNS_LABEL_MAX } from '../spec/names.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
-import { BUILD_JOB_LABEL, type KubeObject } from './cluster.js';
-import { parseImageRef } from './registry.js';
+import { BUILD_JOB_LABEL, type KubeObject } from '../cluster/index.js';
+import type { Version } from '../records/index.js';
+import { parseImageRef } from '../registry/index.js';
+import { DNS_LABEL_MAX, hexHash, objectName } from '../spec/index.js';
+import { buildNamespace, cacheRepo, type WorkspaceConfig } from '../workspace/index.js';
+import { X1Error } from '../errors/index.js';
 
 /** One version waiting for its image. */
 export interface BuildTarget {
@@ -19,30 +19,10 @@ export interface BuildTarget {
 }
 
 /** The version cannot be built as requested; recorded as its failure. */
-export class NotBuildableError extends Error {
+export class NotBuildableError extends X1Error {
   constructor(message: string) {
-    super(message);
-    this.name = 'NotBuildableError';
+    super('invalid', message);
   }
-}
-
-const BUILDS_SUFFIX = '-builds';
-
-/** Where the workspace's build Jobs run: build.namespace, else ws-<id>-builds (cut and hashed past 63). */
-export function buildNamespace(ws: WorkspaceConfig): string {
-  if (ws.build.namespace) return ws.build.namespace;
-  const plain = `ws-${ws.workspace.id}${BUILDS_SUFFIX}`;
-  if (plain.length <= DNS_LABEL_MAX) return plain;
-  const head = `ws-${ws.workspace.id}`.slice(0, DNS_LABEL_MAX - BUILDS_SUFFIX.length - 9).replace(/-+$/, '');
-  return `${head}-${shortHash(ws.workspace.id)}${BUILDS_SUFFIX}`;
-}
-
-export function cacheRepo(ws: WorkspaceConfig): string {
-  return ws.build.cacheRepo ?? `${ws.registry}/ws/${ws.workspace.id}/cache`;
-}
-
-function shortHash(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 8);
 }
 
 /**
@@ -52,9 +32,9 @@ function shortHash(text: string): string {
  */
 export function buildJobName(target: Pick<BuildTarget, 'app' | 'slug' | 'version'>): string {
   const v = target.version;
-  const hash = shortHash(JSON.stringify([target.app, target.slug, v.number, v.commit_sha, v.spec.dockerfile, v.image_ref]));
+  const hash = hexHash(JSON.stringify([target.app, target.slug, v.number, v.commit_sha, v.spec.dockerfile, v.image_ref]), 8);
   const suffix = `-v${v.number}-${hash}`;
-  const head = `${target.app}-${target.slug}`.slice(0, DNS_LABEL_MAX - suffix.length).replace(/-+$/, '');
+  const head = objectName(target.app, target.slug).slice(0, DNS_LABEL_MAX - suffix.length).replace(/-+$/, '');
   return `${head}${suffix}`;
 }
 

@@ -1,7 +1,7 @@
 // The build command's two ways to run. `--once` passes until every version that was pending has
 // its outcome recorded (a CronJob run, or a person waiting for a build); `--watch` passes forever,
 // one pass per interval, until it is stopped.
-import type { GitopsStore } from '../gitops/store.js';
+import type { GitopsStore } from '../records/index.js';
 import { buildPass, isRecorded, isSettled, type BuildEvent, type BuildPassOptions, type RecordedEvent } from './build-pass.js';
 
 export interface BuildLoopOptions extends BuildPassOptions {

@@ -1,23 +1,23 @@
 // One pass of the build loop. It keeps no state of its own: the repo says which versions wait for
 // an image, the cluster says which Jobs exist, so a builder that was killed resumes where it was.
 //
-// For each pending version, newest request of a branch first:
-//   Job finished  → record its digest (exit 0 only) or its failure, in one commit
+// A pass observes (the repo, each pending version's Job, the registry), then plans purely
+// (planBuildPass), then acts (create Jobs, record outcomes, one commit each). For each pending
+// version, newest request of a branch first:
+//   Job finished  → record its digest (exit 0 only) or its failure
 //   Job running   → wait for it
 //   no Job        → the tag already in the registry? record its digest, no build;
 //                   else create the Job, unless `concurrency` Jobs are already running.
 // Only a branch's newest pending version gets a new Job: when it goes live the older ones are
 // superseded, so building them would be wasted; when it fails, the next older one is newest.
-import { UnknownBranchDeployError } from '../deploy/errors.js';
-import type { GitopsStore } from '../gitops/store.js';
-import { RepoSnapshot } from '../records/snapshot.js';
-import type { DeployRecord } from '../records/deploy-record.js';
-import { buildJobName, buildJobObject, buildNamespace, NotBuildableError, type BuildTarget } from './build-job.js';
-import type { BuildCluster } from './cluster.js';
+import type { BuildCluster, KubeObject } from '../cluster/index.js';
+import { RepoSnapshot, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
+import type { ImageRegistry } from '../registry/index.js';
+import type { ReviewPort } from '../review/index.js';
+import { buildNamespace, type WorkspaceConfig } from '../workspace/index.js';
+import { buildJobName, buildJobObject, NotBuildableError, type BuildTarget } from './build-job.js';
 import { failureReason, reportedDigest } from './outcome.js';
-import type { ReviewPort } from '../review/review-port.js';
 import { recordBuildOutcome, type BuildOutcome } from './record-outcome.js';
-import type { ImageRegistry } from './registry.js';
 
 export interface BuildPassOptions {
   readonly cluster: BuildCluster;
@@ -75,6 +75,134 @@ export function pendingTargets(records: readonly DeployRecord[], repos: Readonly
   return [...newest.sort(byAge), ...older.sort(byAge)];
 }
 
+/** What a pass saw of one pending version's build before deciding anything. */
+export type BuildObservation =
+  | { readonly job: 'running' }
+  /** The Job finished: the digest to serve (the pod's on exit 0, else the registry's), or why it failed. */
+  | { readonly job: 'finished'; readonly digest: string; readonly reason?: undefined }
+  | { readonly job: 'finished'; readonly digest?: undefined; readonly reason: string }
+  /** No Job: the registry's digest for the tag, when it was asked (only for a branch's newest version). */
+  | { readonly job: 'none'; readonly registryDigest?: string };
+
+/** One step of a pass, decided before any is taken. */
+export type BuildAction =
+  | { readonly kind: 'record'; readonly target: BuildTarget; readonly event: 'found' | 'built' | 'failed'; readonly outcome: BuildOutcome }
+  | { readonly kind: 'start'; readonly target: BuildTarget; readonly job: KubeObject }
+  | { readonly kind: 'running'; readonly target: BuildTarget }
+  | { readonly kind: 'waiting'; readonly target: BuildTarget; readonly why: 'concurrency' | 'same-image' | 'newer-version' };
+
+const branchKey = (t: BuildTarget) => `${t.app}/${t.slug}`;
+
+/** Targets (in pendingTargets order) that are their branch's newest pending version. */
+export function newestOfBranch(targets: readonly BuildTarget[]): Set<BuildTarget> {
+  const seen = new Set<string>();
+  const newest = new Set<BuildTarget>();
+  for (const t of targets) {
+    if (!seen.has(branchKey(t))) newest.add(t);
+    seen.add(branchKey(t));
+  }
+  return newest;
+}
+
+/**
+ * The pass's decisions, pure: from the pending targets (in pendingTargets order) and what was
+ * observed of each (by Job name), which outcomes to record, which Jobs to start, and what waits.
+ */
+export function planBuildPass(
+  ws: WorkspaceConfig,
+  targets: readonly BuildTarget[],
+  observed: ReadonlyMap<string, BuildObservation>,
+  concurrency: number,
+): BuildAction[] {
+  const newest = newestOfBranch(targets);
+  const actions: BuildAction[] = [];
+  // Running Jobs count against the limit wherever they stand in the order.
+  let active = [...observed.values()].filter((o) => o.job === 'running').length;
+  // Tags a running or new Job is pushing: a second version of the same image waits for it.
+  const claimed = new Set(targets.filter((t) => observed.get(buildJobName(t))?.job === 'running').map((t) => t.version.image_ref));
+  // Branches a version went live in during this pass: their older pending versions are superseded.
+  const wentLive = new Set<string>();
+  for (const target of targets) {
+    if (wentLive.has(branchKey(target))) continue;
+    const seen = observed.get(buildJobName(target)) ?? { job: 'none' };
+    if (seen.job === 'running') {
+      actions.push({ kind: 'running', target });
+      continue;
+    }
+    if (seen.job === 'finished') {
+      if (seen.digest !== undefined) {
+        actions.push({ kind: 'record', target, event: 'built', outcome: { ok: true, digest: seen.digest } });
+        wentLive.add(branchKey(target));
+      } else actions.push({ kind: 'record', target, event: 'failed', outcome: { ok: false, reason: seen.reason } });
+      continue;
+    }
+    if (!newest.has(target)) {
+      actions.push({ kind: 'waiting', target, why: 'newer-version' });
+      continue;
+    }
+    if (seen.registryDigest !== undefined) {
+      actions.push({ kind: 'record', target, event: 'found', outcome: { ok: true, digest: seen.registryDigest } });
+      wentLive.add(branchKey(target));
+      continue;
+    }
+    if (claimed.has(target.version.image_ref)) {
+      actions.push({ kind: 'waiting', target, why: 'same-image' });
+      continue;
+    }
+    if (active >= concurrency) {
+      actions.push({ kind: 'waiting', target, why: 'concurrency' });
+      continue;
+    }
+    let job: KubeObject;
+    try {
+      job = buildJobObject(ws, target);
+    } catch (err) {
+      if (!(err instanceof NotBuildableError)) throw err;
+      actions.push({ kind: 'record', target, event: 'failed', outcome: { ok: false, reason: err.message } });
+      continue;
+    }
+    actions.push({ kind: 'start', target, job });
+    active++;
+    claimed.add(target.version.image_ref);
+  }
+  return actions;
+}
+
+/** What the cluster and the registry say about each target's build (the pass's only reads there). */
+async function observe(
+  targets: readonly BuildTarget[],
+  namespace: string,
+  options: BuildPassOptions,
+): Promise<Map<string, BuildObservation>> {
+  const newest = newestOfBranch(targets);
+  const tailLines = options.logTailLines ?? 20;
+  const observed = new Map<string, BuildObservation>();
+  for (const target of targets) {
+    const job = buildJobName(target);
+    const state = await options.cluster.readJob(namespace, job);
+    if (state?.phase === 'running') {
+      observed.set(job, { job: 'running' });
+    } else if (state) {
+      const pods = await options.cluster.podsOfJob(namespace, job);
+      // A Job that failed after another build pushed the tag still leaves an image to serve.
+      const digest =
+        (state.phase === 'succeeded' ? reportedDigest(pods) : undefined) ?? (await options.registry.manifestDigest(target.version.image_ref));
+      if (digest) observed.set(job, { job: 'finished', digest });
+      else {
+        const reason =
+          state.phase === 'succeeded'
+            ? `build Job ${job} completed, but its pod reported no image digest and the registry has no ${target.version.image_ref}`
+            : await failureReason(options.cluster, namespace, state, pods, tailLines);
+        observed.set(job, { job: 'finished', reason });
+      }
+    } else if (newest.has(target)) {
+      const registryDigest = await options.registry.manifestDigest(target.version.image_ref);
+      observed.set(job, registryDigest ? { job: 'none', registryDigest } : { job: 'none' });
+    }
+  }
+  return observed;
+}
+
 export async function buildPass(store: GitopsStore, options: BuildPassOptions): Promise<BuildEvent[]> {
   const snapshot = await RepoSnapshot.atHead(store);
   const ws = await snapshot.workspace();
@@ -82,17 +210,9 @@ export async function buildPass(store: GitopsStore, options: BuildPassOptions): 
   const apps = [...new Set(records.map((r) => r.app))];
   const repos = new Map(await Promise.all(apps.map(async (a) => [a, (await snapshot.app(a))?.repo] as const)));
   const namespace = buildNamespace(ws);
-  const tailLines = options.logTailLines ?? 20;
   const clock = options.clock ?? (() => new Date());
-
-  const events: BuildEvent[] = [];
-  let active = 0;
-  // Tags a running or new Job is pushing: a second version of the same image waits for it.
-  const claimed = new Set<string>();
-  // Branches whose newest pending version came already (targets come newest first), and those
-  // it went live in: their older pending versions are superseded now.
-  const branchesSeen = new Set<string>();
-  const wentLive = new Set<string>();
+  const targets = pendingTargets(records, repos);
+  const actions = planBuildPass(ws, targets, await observe(targets, namespace, options), options.concurrency);
 
   const record = async (target: BuildTarget, outcome: BuildOutcome) => {
     const ref = { app: target.app, slug: target.slug, version: target.version.number };
@@ -104,77 +224,38 @@ export async function buildPass(store: GitopsStore, options: BuildPassOptions): 
       throw err;
     }
   };
-
-  for (const target of pendingTargets(records, repos)) {
-    const branchKey = `${target.app}/${target.slug}`;
-    const newest = !branchesSeen.has(branchKey);
-    branchesSeen.add(branchKey);
-    if (wentLive.has(branchKey)) continue;
-    const job = buildJobName(target);
+  const events: BuildEvent[] = [];
+  for (const action of actions) {
+    const t = action.target;
     const ref: BuildRef = {
-      app: target.app,
-      branch: target.branch,
-      slug: target.slug,
-      version: target.version.number,
-      image_ref: target.version.image_ref,
-      job,
+      app: t.app,
+      branch: t.branch,
+      slug: t.slug,
+      version: t.version.number,
+      image_ref: t.version.image_ref,
+      job: buildJobName(t),
     };
-    const state = await options.cluster.readJob(namespace, job);
-
-    if (state?.phase === 'running') {
-      active++;
-      claimed.add(ref.image_ref);
-      events.push({ ...ref, kind: 'running' });
-      continue;
-    }
-    if (state) {
-      const pods = await options.cluster.podsOfJob(namespace, job);
-      // A Job that failed after another build pushed the tag still leaves an image to serve.
-      const digest =
-        (state.phase === 'succeeded' ? reportedDigest(pods) : undefined) ?? (await options.registry.manifestDigest(ref.image_ref));
-      if (digest) {
-        events.push({ ...ref, kind: 'built', digest, commit: await record(target, { ok: true, digest }) });
-        wentLive.add(branchKey);
-      } else {
-        const reason =
-          state.phase === 'succeeded'
-            ? `build Job ${job} completed, but its pod reported no image digest and the registry has no ${ref.image_ref}`
-            : await failureReason(options.cluster, namespace, state, pods, tailLines);
-        events.push({ ...ref, kind: 'failed', reason, commit: await record(target, { ok: false, reason }) });
+    switch (action.kind) {
+      case 'running':
+        events.push({ ...ref, kind: 'running' });
+        break;
+      case 'waiting':
+        events.push({ ...ref, kind: 'waiting', why: action.why });
+        break;
+      case 'start':
+        await options.cluster.createJob(namespace, action.job);
+        events.push({ ...ref, kind: 'started' });
+        break;
+      case 'record': {
+        const commit = await record(t, action.outcome);
+        events.push(
+          action.outcome.ok
+            ? { ...ref, kind: action.event as 'found' | 'built', digest: action.outcome.digest, commit }
+            : { ...ref, kind: 'failed', reason: action.outcome.reason, commit },
+        );
+        break;
       }
-      continue;
     }
-
-    if (!newest) {
-      events.push({ ...ref, kind: 'waiting', why: 'newer-version' });
-      continue;
-    }
-    const digest = await options.registry.manifestDigest(ref.image_ref);
-    if (digest) {
-      events.push({ ...ref, kind: 'found', digest, commit: await record(target, { ok: true, digest }) });
-      wentLive.add(branchKey);
-      continue;
-    }
-    if (claimed.has(ref.image_ref)) {
-      events.push({ ...ref, kind: 'waiting', why: 'same-image' });
-      continue;
-    }
-    if (active >= options.concurrency) {
-      events.push({ ...ref, kind: 'waiting', why: 'concurrency' });
-      continue;
-    }
-    let object;
-    try {
-      object = buildJobObject(ws, target);
-    } catch (err) {
-      if (!(err instanceof NotBuildableError)) throw err;
-      events.push({ ...ref, kind: 'failed', reason: err.message, commit: await record(target, { ok: false, reason: err.message }) });
-      continue;
-    }
-    await options.cluster.createJob(namespace, object);
-    active++;
-    claimed.add(ref.image_ref);
-    events.push({ ...ref, kind: 'started' });
   }
   return events;
 }

@@ -4,34 +4,16 @@ export {
   buildPass,
   isRecorded,
   isSettled,
+  newestOfBranch,
   pendingTargets,
+  planBuildPass,
+  type BuildAction,
   type BuildEvent,
+  type BuildObservation,
   type BuildPassOptions,
   type BuildRef,
   type RecordedEvent,
 } from './build-pass.js';
 export { buildUntilSettled, watchBuilds, type BuildLoopOptions, type BuildOnceResult } from './build-loop.js';
-export {
-  buildJobName,
-  buildJobObject,
-  buildNamespace,
-  cacheRepo,
-  kanikoGitContext,
-  NotBuildableError,
-  type BuildTarget,
-  type GitContext,
-} from './build-job.js';
-export { BUILD_JOB_LABEL, ClusterError, type BuildCluster, type BuildJobState, type BuildPodState, type KubeObject } from './cluster.js';
-export {
-  MANIFEST_ACCEPT,
-  parseImageRef,
-  registryAuthFromEnv,
-  registryClient,
-  RegistryError,
-  REGISTRY_PASSWORD_ENV,
-  REGISTRY_USERNAME_ENV,
-  type ImageRegistry,
-  type RegistryAuth,
-  type RegistryClientOptions,
-} from './registry.js';
-export { scrubSecrets } from './scrub.js';
+export { buildJobName, buildJobObject, kanikoGitContext, NotBuildableError, type BuildTarget, type GitContext } from './build-job.js';
+export { failureReason, reportedDigest } from './outcome.js';

@@ -1,8 +1,8 @@
 // Reading a finished build Job: the digest Kaniko reported, or why it failed, in words a reader of
 // deploy.yaml can act on. Everything that came from the pod is scrubbed of credential-shaped text.
 import { KANIKO_CONTAINER } from '../../charts-src/build-job-chart.js';
-import type { BuildCluster, BuildJobState, BuildPodState } from './cluster.js';
-import { scrubSecrets } from './scrub.js';
+import type { BuildCluster, BuildJobState, BuildPodState } from '../cluster/index.js';
+import { scrubSecrets } from '../spec/index.js';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_LINE = 400;

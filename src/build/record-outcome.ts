@@ -1,15 +1,12 @@
 // Recording a build's outcome in the gitops repo: the digest makes the version live and pins the
 // preview to it; a failure is recorded and the branch keeps serving what it served (build gating).
-import type { GitopsStore } from '../gitops/store.js';
-import { stringifyRecord } from '../records/codec.js';
-import { deployRecordPath } from '../records/paths.js';
-import { renderBranchDeploy } from '../render/render-branch-deploy.js';
-import { UnknownBranchDeployError } from '../deploy/errors.js';
-import { recordBuild, recordBuildFailure } from '../versions/lifecycle.js';
-import { publishForReview } from '../review/publish.js';
-import type { ReviewPort } from '../review/review-port.js';
-import { withFreshTip } from '../deploy/write-plan.js';
-import { scrubSecrets } from './scrub.js';
+import { deployRecordPath } from '../layout/index.js';
+import { stringifyRecord, UnknownBranchDeployError, type GitopsStore } from '../records/index.js';
+import { renderBranchDeploy } from '../render/index.js';
+import { publishForReview, type ReviewPort } from '../review/index.js';
+import { scrubSecrets } from '../spec/index.js';
+import { systemCommitter, systemName, withFreshTip } from '../transaction/index.js';
+import { recordBuild, recordBuildFailure } from '../versions/index.js';
 
 export type BuildOutcome = { readonly ok: true; readonly digest: string } | { readonly ok: false; readonly reason: string };
 
@@ -26,7 +23,7 @@ export async function recordBuildOutcome(
   now = new Date(),
   review?: ReviewPort,
 ): Promise<string | undefined> {
-  const landed = await withFreshTip(store, 8, async (snapshot) => {
+  const landed = await withFreshTip(store, async (snapshot) => {
     const workspace = await snapshot.workspace();
     const record = await snapshot.deployRecord(ref.app, ref.slug);
     const version = record?.versions[ref.version - 1];
@@ -48,7 +45,7 @@ export async function recordBuildOutcome(
       parent: snapshot.commit,
       changes,
       message: `${title}\n\nX1-App: ${ref.app}\nX1-Branch: ${record.branch}\nX1-Version: ${ref.version}\nX1-Commit: ${version.commit_sha}`,
-      author: { name: 'x1deploy-build', email: 'build@x1deploy', timestamp: Math.floor(now.getTime() / 1000) },
+      author: systemCommitter('build', now),
     });
     return { commit, title, record: updated, sourceRepo: (await snapshot.app(ref.app))?.repo };
   });
@@ -60,7 +57,7 @@ export async function recordBuildOutcome(
       title: landed.title,
       record: landed.record,
       version,
-      agent: 'x1deploy-build',
+      agent: systemName('build'),
       changes: [],
       sourceRepo: landed.sourceRepo,
     });

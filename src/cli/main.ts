@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The x1deploy CLI: a thin shell over the library. Each command validates first and writes last.
 import { Command } from 'commander';
-import { packageVersion } from '../workspace/templates.js';
+import { packageVersion } from '../templates/index.js';
 import * as build from './commands/build.js';
 import * as deploy from './commands/deploy.js';
 import * as grants from './commands/grants.js';

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { deployRequestSchema } from '../spec/request.js';
-import { UserError } from './output.js';
+import { deployRequestSchema } from '../spec/index.js';
+import { UsageError } from '../errors/index.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -16,7 +16,7 @@ export async function readRequestFile(file: string): Promise<unknown> {
   try {
     text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
   } catch (err) {
-    throw new UserError(
+    throw new UsageError(
       `cannot read the request ${file === '-' ? 'from stdin' : `file ${file}`}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -25,7 +25,7 @@ export async function readRequestFile(file: string): Promise<unknown> {
   if (error) {
     // The parser's message quotes the offending text, which may hold a secret: keep the position only.
     const where = error.linePos?.[0];
-    throw new UserError(`the request is not valid YAML or JSON${where ? ` (line ${where.line}, column ${where.col})` : ''}`);
+    throw new UsageError(`the request is not valid YAML or JSON${where ? ` (line ${where.line}, column ${where.col})` : ''}`);
   }
   keepScalarsAsWritten(doc);
   return doc.toJS();

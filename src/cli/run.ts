@@ -1,6 +1,7 @@
 // Every command runs through here: errors become the contract's output and exit code, never a
 // stack trace for a user error.
-import { EXIT_OK, reportError, type Output } from './output.js';
+import { EXIT_OK } from '../errors/index.js';
+import { reportError, type Output } from './output.js';
 
 export type Action<O> = (options: O & { json?: boolean; _args: string[] }, out: Output) => Promise<number | void>;
 

@@ -1,9 +1,9 @@
 // x1deploy history: a branch deploy's versions, newest first.
-import type { GitopsStore } from '../gitops/store.js';
-import type { Version } from '../records/deploy-record.js';
-import { RepoSnapshot } from '../records/snapshot.js';
-import { branchSlug } from '../spec/names.js';
-import { UnknownBranchDeployError } from './errors.js';
+import type { GitopsStore } from '../records/index.js';
+import type { Version } from '../records/index.js';
+import { RepoSnapshot } from '../records/index.js';
+import { branchSlug } from '../spec/index.js';
+import { UnknownBranchDeployError } from '../records/index.js';
 
 export interface BranchHistory {
   readonly app: string;

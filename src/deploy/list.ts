@@ -1,7 +1,7 @@
 // `x1deploy list`: one line per branch deploy, as an agent or a reviewer wants to see it.
-import type { GitopsStore } from '../gitops/store.js';
-import { RepoSnapshot } from '../records/snapshot.js';
-import { currentVersion, latestVersion } from '../versions/lifecycle.js';
+import type { GitopsStore } from '../records/index.js';
+import { RepoSnapshot } from '../records/index.js';
+import { currentVersion, latestVersion } from '../versions/index.js';
 
 export interface BranchDeployListing {
   readonly app: string;

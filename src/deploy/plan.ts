@@ -1,19 +1,22 @@
 // Planning a deploy is pure: the repo state read at one commit plus the validated request give
 // the decision (denied, or the new records, rendered files and commit message). Nothing is
 // written here; every check runs before anything is planned for writing.
-import type { Authorization } from '../grants/authorize.js';
-import type { GrantMode } from '../grants/grants-file.js';
-import { stringifyRecord } from '../records/codec.js';
-import type { AppRecord } from '../records/app-record.js';
-import type { DeployRecord, Version } from '../records/deploy-record.js';
-import { appRecordPath, deployRecordPath } from '../records/paths.js';
-import { renderBranchDeploy } from '../render/render-branch-deploy.js';
-import { renderWorkspace } from '../render/render-workspace.js';
-import { branchDeployNames, fillNameTemplate, type BranchSlug } from '../spec/names.js';
-import type { DeployRequest } from '../spec/request.js';
-import { addVersion, firstVersion } from '../versions/lifecycle.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
-import { DeniedError, InvalidRequestError } from './errors.js';
+import { DeniedError, InvalidRequestError, X1Error } from '../errors/index.js';
+import type { Authorization, GrantMode } from '../grants/index.js';
+import { appRecordPath, deployRecordPath } from '../layout/index.js';
+import { stringifyRecord, type AppRecord, type DeployRecord, type Version } from '../records/index.js';
+import { renderBranchDeploy, renderWorkspace } from '../render/index.js';
+import {
+  branchDeployNames,
+  fillNameTemplate,
+  imageRef,
+  objectName,
+  pinnedImageRef,
+  type BranchSlug,
+  type DeployRequest,
+} from '../spec/index.js';
+import { addVersion, firstVersion } from '../versions/index.js';
+import type { WorkspaceConfig } from '../workspace/index.js';
 
 export interface DeployState {
   readonly workspace: WorkspaceConfig;
@@ -48,29 +51,24 @@ export interface DeployPlan {
   readonly message: string;
 }
 
-export class SlugCollisionError extends Error {
+export class SlugCollisionError extends X1Error {
   constructor(
     readonly slug: string,
     readonly branch: string,
     readonly other: string,
   ) {
-    super(`branch "${branch}" maps to slug "${slug}", which branch "${other}" already uses; rename the branch`);
-    this.name = 'SlugCollisionError';
+    super('invalid', `branch "${branch}" maps to slug "${slug}", which branch "${other}" already uses; rename the branch`);
   }
 }
 
 /** Two apps' previews whose `<app>-<slug>` names coincide (app a, slug b-c and app a-b, slug c). */
-export class ObjectNameCollisionError extends Error {
+export class ObjectNameCollisionError extends X1Error {
   constructor(name: string, app: string, branch: string, other: { readonly app: string; readonly branch: string }) {
     super(
+'invalid',
       `${app} ${branch} would name its objects ${name}, which ${other.app} ${other.branch} already uses in the namespace; deploy the branch under another name`,
     );
-    this.name = 'ObjectNameCollisionError';
   }
-}
-
-export function imageRepository(ws: WorkspaceConfig, app: string): string {
-  return `${ws.registry}/ws/${ws.workspace.id}/app-${app}`;
 }
 
 function sourceRepoFor(state: DeployState, request: DeployRequest): string | undefined {
@@ -93,7 +91,7 @@ function sourceRepoFor(state: DeployState, request: DeployRequest): string | und
 
 function requestedVersion(ws: WorkspaceConfig, request: DeployRequest, who: { readonly agent: string; readonly now: string }) {
   const { app, branch: _branch, commit_sha, repo: _repo, ...spec } = request;
-  return { commit_sha, spec, image_ref: `${imageRepository(ws, app)}:${commit_sha}`, requested_by: who.agent, now: who.now };
+  return { commit_sha, spec, image_ref: imageRef(ws, app, commit_sha), requested_by: who.agent, now: who.now };
 }
 
 function newRecordBase(ws: WorkspaceConfig, request: DeployRequest, slug: BranchSlug, now: string) {
@@ -132,7 +130,7 @@ export function planDeploy(
     throw new SlugCollisionError(slug, request.branch, state.existing.branch);
   }
   if (state.nameOwner) {
-    throw new ObjectNameCollisionError(`${request.app}-${slug}`, request.app, request.branch, state.nameOwner);
+    throw new ObjectNameCollisionError(objectName(request.app, slug), request.app, request.branch, state.nameOwner);
   }
   const repo = sourceRepoFor(state, request);
   const defaultBranch = state.app?.default_branch ?? ws.apps.defaultBranch;
@@ -149,7 +147,7 @@ export function planDeploy(
   const answer: DeployAnswer = {
     url: record.url,
     version: version.number,
-    image_ref: version.digest ? `${version.image_ref}@${version.digest}` : version.image_ref,
+    image_ref: pinnedImageRef(version.image_ref, version.digest),
     status: version.status,
     app,
     branch,

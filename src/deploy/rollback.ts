@@ -1,19 +1,21 @@
 // x1deploy rollback: serve an earlier built version again. No rebuild: the image is pinned by the
-// digest recorded when it was built. Needs the same grant as a deploy.
-import { authorize } from '../grants/authorize.js';
-import type { GitopsStore } from '../gitops/store.js';
-import { stringifyRecord } from '../records/codec.js';
-import type { DeployRecord } from '../records/deploy-record.js';
-import { deployRecordPath } from '../records/paths.js';
-import { renderBranchDeploy } from '../render/render-branch-deploy.js';
-import { branchSlug } from '../spec/names.js';
+// digest recorded when it was built. Needs the same grant as a deploy, and lands the same way: in
+// review mode it is proposed on the branch deploy's gitops branch and its pull request is opened.
 import { z } from 'zod';
-import { AppNameSchema, toFieldIssues } from '../spec/request.js';
-import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/lifecycle.js';
+import { DeniedError, InvalidRequestError, X1Error } from '../errors/index.js';
+import type { Authorization, GrantMode } from '../grants/index.js';
+import { authorize } from '../grants/index.js';
+import { deployRecordPath } from '../layout/index.js';
+import { stringifyRecord, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
+import { renderBranchDeploy } from '../render/index.js';
+import type { Published } from '../review/index.js';
+import { AppNameSchema, branchSlug, pinnedImageRef, toFieldIssues } from '../spec/index.js';
+import { withFreshTip } from '../transaction/index.js';
+import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/index.js';
+import type { WorkspaceConfig } from '../workspace/index.js';
 import { validAgent, type ActorOptions } from './deploy-branch.js';
-import { DeniedError, InvalidRequestError, RollbackRefusedError, UnknownBranchDeployError } from './errors.js';
+import { landBranchChange, publishLanded, type BranchChange } from './land.js';
 import { trailers, type DeployAnswer } from './plan.js';
-import { committerFor, DEFAULT_ATTEMPTS, proposalBranchName, withFreshTip, writePlanned } from './write-plan.js';
 
 export const RollbackRequestSchema = z.strictObject({
   app: AppNameSchema,
@@ -22,9 +24,18 @@ export const RollbackRequestSchema = z.strictObject({
 });
 export type RollbackRequest = z.output<typeof RollbackRequestSchema>;
 
+export type RollbackAnswer = DeployAnswer & { readonly previous_version: number | null; readonly gitops_branch?: string } & Published;
+
 export interface RollbackResult {
-  readonly answer: DeployAnswer & { readonly previous_version: number | null; readonly gitops_branch?: string };
+  readonly answer: RollbackAnswer;
   readonly commit: string | undefined;
+}
+
+/** A rollback that cannot be done as asked. Nothing was written. */
+export class RollbackRefusedError extends X1Error {
+  constructor(reason: string) {
+    super('invalid', reason);
+  }
 }
 
 /** Which version to go to, or why not. Pure. */
@@ -51,54 +62,80 @@ export function rollbackTarget(record: DeployRecord, to: number | undefined): nu
   return to;
 }
 
-export async function rollbackBranch(store: GitopsStore, request: RollbackRequest, options: ActorOptions): Promise<RollbackResult> {
-  const agent = validAgent(options.agent);
-  const parsed = RollbackRequestSchema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
-  const clock = options.clock ?? (() => new Date());
-  return withFreshTip(store, options.maxAttempts ?? DEFAULT_ATTEMPTS, async (snapshot) => {
-    const workspace = await snapshot.workspace();
-    const authorization = authorize(await snapshot.grants(), agent, request.app, request.branch);
-    if (!authorization.allowed) throw new DeniedError(authorization.reason);
-    const slug = branchSlug(request.app, request.branch);
-    const record = await snapshot.deployRecord(request.app, slug);
-    if (!record || record.branch !== request.branch) throw new UnknownBranchDeployError(request.app, request.branch);
+export interface RollbackState {
+  readonly workspace: WorkspaceConfig;
+  /** The record in the branch's slug folder, if any. */
+  readonly record: DeployRecord | undefined;
+  readonly authorization: Authorization;
+}
 
-    const target = rollbackTarget(record, request.to);
-    const now = clock();
-    const rolled = rollbackTo(record, target, now.toISOString());
-    const version = rolled.versions[target - 1]!;
-    const previous = currentVersion(record)?.number ?? null;
-    const changes = new Map<string, string>([
-      [deployRecordPath(record.app, slug), stringifyRecord(rolled)],
-      ...renderBranchDeploy(workspace, rolled),
-    ]);
-    const message = [
-      `Roll back ${record.app} ${record.branch} to version ${target}${previous ? ` (from ${previous})` : ''}`,
-      '',
-      `${agent} made version ${target} (${version.commit_sha.slice(0, 12)}) current again; its image is served by digest, no rebuild.`,
-      '',
-      trailers(agent, rolled, version),
-    ].join('\n');
-    const outcome = await writePlanned(store, snapshot.commit, {
-      changes,
-      message,
-      author: committerFor(agent, now),
-      mode: authorization.mode,
-      proposalBranch: proposalBranchName(record.app, slug),
-    });
-    const answer = {
+export interface RollbackPlan {
+  readonly change: BranchChange;
+  readonly answer: DeployAnswer & { readonly previous_version: number | null };
+}
+
+/** The rollback's decision and its files, from the repo state read at one commit. Pure. */
+export function planRollback(state: RollbackState, request: RollbackRequest, who: { readonly agent: string; readonly now: string }): RollbackPlan {
+  if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
+  const mode: GrantMode = state.authorization.mode;
+  const record = state.record;
+  if (!record || record.branch !== request.branch) throw new UnknownBranchDeployError(request.app, request.branch);
+  const target = rollbackTarget(record, request.to);
+  const rolled = rollbackTo(record, target, who.now);
+  const version = rolled.versions[target - 1]!;
+  const previous = currentVersion(record)?.number ?? null;
+  const changes = new Map<string, string>([
+    [deployRecordPath(record.app, record.slug), stringifyRecord(rolled)],
+    ...renderBranchDeploy(state.workspace, rolled),
+  ]);
+  const message = [
+    `Roll back ${record.app} ${record.branch} to version ${target}${previous ? ` (from ${previous})` : ''}`,
+    '',
+    `${who.agent} made version ${target} (${version.commit_sha.slice(0, 12)}) current again; its image is served by digest, no rebuild.`,
+    '',
+    trailers(who.agent, rolled, version),
+  ].join('\n');
+  return {
+    change: { record: rolled, version, changes, message, mode },
+    answer: {
       url: rolled.url,
       version: target,
-      image_ref: `${version.image_ref}@${version.digest}`,
+      image_ref: pinnedImageRef(version.image_ref, version.digest),
       status: version.status,
       app: record.app,
       branch: record.branch,
-      slug,
-      mode: authorization.mode,
+      slug: record.slug,
+      mode,
       previous_version: previous,
-      ...(outcome.gitopsBranch ? { gitops_branch: outcome.gitopsBranch } : {}),
-    };
-    return { answer, commit: outcome.commit };
-  });
+    },
+  };
+}
+
+export async function rollbackBranch(store: GitopsStore, input: RollbackRequest, options: ActorOptions): Promise<RollbackResult> {
+  const agent = validAgent(options.agent);
+  const parsed = RollbackRequestSchema.safeParse(input);
+  if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
+  const request = parsed.data;
+  const clock = options.clock ?? (() => new Date());
+  const result = await withFreshTip(
+    store,
+    async (snapshot) => {
+      const [workspace, grants, record, app] = await Promise.all([
+        snapshot.workspace(),
+        snapshot.grants(),
+        snapshot.deployRecord(request.app, branchSlug(request.app, request.branch)),
+        snapshot.app(request.app),
+      ]);
+      const authorization = authorize(grants, agent, request.app, request.branch);
+      const now = clock();
+      const plan = planRollback({ workspace, record, authorization }, request, { agent, now: now.toISOString() });
+      const landed = await landBranchChange(store, snapshot, plan.change, { agent, now, review: options.review, sourceRepo: app?.repo });
+      return { answer: plan.answer, landed };
+    },
+    options.maxAttempts,
+  );
+  const { landed } = result;
+  const published = await publishLanded(store, landed, agent, options.review);
+  const where = landed.gitopsBranch ? { gitops_branch: landed.gitopsBranch } : {};
+  return { answer: { ...result.answer, ...where, ...published }, commit: landed.commit };
 }

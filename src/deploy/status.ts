@@ -1,11 +1,12 @@
 // What an agent asks after deploying: is my preview up, which version serves, why did a build fail.
 import { z } from 'zod';
-import type { GitopsStore } from '../gitops/store.js';
-import { RepoSnapshot } from '../records/snapshot.js';
-import { branchSlug } from '../spec/names.js';
-import { AppNameSchema, toFieldIssues } from '../spec/request.js';
-import { InvalidRequestError, UnknownBranchDeployError } from './errors.js';
-import { proposalBranchName } from './write-plan.js';
+import type { GitopsStore } from '../records/index.js';
+import { RepoSnapshot } from '../records/index.js';
+import { branchSlug } from '../spec/index.js';
+import { AppNameSchema, toFieldIssues } from '../spec/index.js';
+import { InvalidRequestError } from '../errors/index.js';
+import { UnknownBranchDeployError } from '../records/index.js';
+import { proposalBranchName } from '../layout/index.js';
 
 export const BranchRefSchema = z.strictObject({
   app: AppNameSchema,

@@ -1,10 +1,3 @@
-export { StaleHeadError, type CommitAuthor, type CommitRequest, type FileChanges, type GitopsStore } from './store.js';
-export {
-  initGitopsRepo,
-  openLocalStore,
-  NotAGitopsRepoError,
-  RepoNotEmptyError,
-  RepoLockedError,
-  InvalidChangePathError,
-  type InitOptions,
-} from './local-store.js';
+// The gitops store adapters: a local repo, or a remote one through a bare cache clone.
+export { initGitopsRepo, openBareStore, openLocalStore, NotAGitopsRepoError, RepoNotEmptyError, RepoLockedError, InvalidChangePathError, type InitOptions } from './local-store.js';
+export { openGitopsStore, openRemoteStore, isRemoteRepo, RemoteUnavailableError, type RemoteOptions } from './remote-store.js';

@@ -17,39 +17,36 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
-import { StaleHeadError, type CommitAuthor, type CommitRequest, type GitopsStore } from './store.js';
+import { StaleHeadError, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
+import { X1Error } from '../errors/index.js';
 
-export class NotAGitopsRepoError extends Error {
+export class NotAGitopsRepoError extends X1Error {
   constructor(
     readonly dir: string,
     reason = 'is not a git repository',
   ) {
-    super(`${dir} ${reason}; run "x1deploy init" to create the gitops repo, or point at an existing one`);
-    this.name = 'NotAGitopsRepoError';
+    super('invalid', `${dir} ${reason}; run "x1deploy init" to create the gitops repo, or point at an existing one`);
   }
 }
 
-export class RepoNotEmptyError extends Error {
+export class RepoNotEmptyError extends X1Error {
   constructor(readonly dir: string) {
-    super(`${dir} exists and is not empty; init needs a new or empty folder (to use an existing gitops repo, open it instead)`);
-    this.name = 'RepoNotEmptyError';
+    super('invalid', `${dir} exists and is not empty; init needs a new or empty folder (to use an existing gitops repo, open it instead)`);
   }
 }
 
-export class RepoLockedError extends Error {
+export class RepoLockedError extends X1Error {
   constructor(readonly lockFile: string) {
-    super(`${lockFile} is held by another x1deploy or git process; retry, or delete that file if no such process is running`);
-    this.name = 'RepoLockedError';
+    super('conflict', `${lockFile} is held by another x1deploy or git process; retry, or delete that file if no such process is running`);
   }
 }
 
-export class InvalidChangePathError extends Error {
+export class InvalidChangePathError extends X1Error {
   constructor(
     readonly path: string,
     reason: string,
   ) {
-    super(`invalid change path ${JSON.stringify(path)}: ${reason}`);
-    this.name = 'InvalidChangePathError';
+    super('invalid', `invalid change path ${JSON.stringify(path)}: ${reason}`);
   }
 }
 

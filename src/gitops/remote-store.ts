@@ -9,9 +9,11 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import { X1Error } from '../errors/index.js';
+import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
+import { StaleHeadError, type CommitRequest, type GitopsStore } from '../records/index.js';
+import { displayUrl } from '../spec/index.js';
 import { openBareStore } from './local-store.js';
-import { StaleHeadError, type CommitRequest, type GitopsStore } from './store.js';
 
 export interface RemoteOptions {
   /** Where cache clones live (default: $X1DEPLOY_CACHE_DIR, else ~/.cache/x1deploy). */
@@ -20,37 +22,20 @@ export interface RemoteOptions {
   readonly branch?: string;
   /** HTTP auth token (read by the caller from an environment variable). */
   readonly token?: string;
+  /** Deadline of one fetch, listing or push; default 120 s. */
+  readonly timeoutMs?: number;
 }
 
-export class RemoteUnavailableError extends Error {
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+export class RemoteUnavailableError extends X1Error {
   constructor(url: string, cause: string) {
-    super(`cannot reach the gitops repo ${redact(url)}: ${cause}; check the URL and the token in X1DEPLOY_GIT_TOKEN`);
-    this.name = 'RemoteUnavailableError';
+    super('unavailable', `cannot reach the gitops repo ${displayUrl(url)}: ${cause}; check the URL and the token in X1DEPLOY_GIT_TOKEN`);
   }
 }
 
 export function isRemoteRepo(repo: string): boolean {
   return /^https?:\/\//.test(repo);
-}
-
-/** The URL without credentials, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-// isomorphic-git adds headers (Git-Protocol) to the object it is given: every call gets a copy,
-// or a protocol v2 listing would turn the next fetch into a v2 request it cannot read.
-function authHeaders(token: string | undefined): Record<string, string> {
-  if (!token) return {};
-  // GitHub and most hosts take a token as the password of any user over basic auth.
-  return { Authorization: `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
 }
 
 export async function openRemoteStore(url: string, options: RemoteOptions = {}): Promise<GitopsStore> {
@@ -59,18 +44,22 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
   }
   const root = options.cacheDir ?? process.env.X1DEPLOY_CACHE_DIR ?? join(homedir(), '.cache', 'x1deploy');
   const gitdir = join(root, createHash('sha256').update(url).digest('hex').slice(0, 24));
-  const headers = authHeaders(options.token);
+  // isomorphic-git adds headers (Git-Protocol) to the object it is given: every call gets a copy,
+  // or a protocol v2 listing would turn the next fetch into a v2 request it cannot read.
+  const headers = gitAuthHeaders(options.token);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!fs.existsSync(join(gitdir, 'HEAD'))) {
     await mkdir(gitdir, { recursive: true });
     await git.init({ fs, gitdir, bare: true });
     // isomorphic-git's fetch needs a configured remote to know where fetched refs go.
     await git.addRemote({ fs, gitdir, remote: 'origin', url });
   }
-  const branch = options.branch ?? (await remoteDefaultBranch(url, headers));
-  return new RemoteStore(url, gitdir, branch, headers);
+  const branch = options.branch ?? (await remoteDefaultBranch(url, headers, timeoutMs));
+  return new RemoteStore(url, gitdir, branch, headers, timeoutMs);
 }
 
-async function remoteDefaultBranch(url: string, headers: Record<string, string>): Promise<string> {
+async function remoteDefaultBranch(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
+  const http = CheckedHttpClient.withTimeout(timeoutMs);
   const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD' }).catch((e: Error) => {
     throw new RemoteUnavailableError(url, e.message);
   });
@@ -86,8 +75,14 @@ class RemoteStore implements GitopsStore {
     readonly gitdir: string,
     readonly branch: string,
     readonly headers: Record<string, string>,
+    readonly timeoutMs: number,
   ) {
     this.#local = openBareStore(gitdir, branch);
+  }
+
+  /** A client per call: its deadline starts with the call. */
+  get #http(): CheckedHttpClient {
+    return CheckedHttpClient.withTimeout(this.timeoutMs);
   }
 
   /** Fetch the remote tip and point the cache's branch at it. */
@@ -95,7 +90,7 @@ class RemoteStore implements GitopsStore {
     const result = await git
       .fetch({
         fs,
-        http,
+        http: this.#http,
         gitdir: this.gitdir,
         remote: 'origin',
         url: this.url,
@@ -142,7 +137,7 @@ class RemoteStore implements GitopsStore {
 
   async branchHead(name: string): Promise<string | undefined> {
     const refs = await git
-      .listServerRefs({ http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${name}` })
+      .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${name}` })
       .catch((e: Error) => {
         throw new RemoteUnavailableError(this.url, e.message);
       });
@@ -151,13 +146,15 @@ class RemoteStore implements GitopsStore {
       // Reads of the proposal need its objects in the cache.
       await git.fetch({
         fs,
-        http,
+        http: this.#http,
         gitdir: this.gitdir,
         url: this.url,
         ref: name,
         singleBranch: true,
         tags: false,
         headers: { ...this.headers },
+      }).catch((e: Error) => {
+        throw new RemoteUnavailableError(this.url, e.message);
       });
     }
     return oid;
@@ -166,7 +163,7 @@ class RemoteStore implements GitopsStore {
   async #push(ref: string, force: boolean, parent: string): Promise<void> {
     let result;
     try {
-      result = await git.push({ fs, http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: { ...this.headers } });
+      result = await git.push({ fs, http: this.#http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: { ...this.headers } });
     } catch (e) {
       if (e instanceof Errors.PushRejectedError || e instanceof Errors.GitPushError) throw await this.#moved(parent);
       throw new RemoteUnavailableError(this.url, (e as Error).message);

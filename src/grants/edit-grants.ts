@@ -1,5 +1,6 @@
 // Granting and revoking are pure edits of grants.yaml; the caller commits the result.
 import type { Grant, GrantMode, GrantsFile } from './grants-file.js';
+import { X1Error } from '../errors/index.js';
 
 export interface GrantRequest {
   readonly agent: string;
@@ -36,13 +37,13 @@ export interface RevokeRequest {
   readonly now: string;
 }
 
-export class NothingToRevokeError extends Error {
+export class NothingToRevokeError extends X1Error {
   constructor(req: RevokeRequest, held: readonly string[]) {
     super(
+'invalid',
       `${req.agent} holds no active grant for ${req.app}${req.branches ? ` on ${req.branches}` : ''}` +
         (held.length ? `; its active grants for ${req.app} cover ${held.join(', ')}` : ''),
     );
-    this.name = 'NothingToRevokeError';
   }
 }
 

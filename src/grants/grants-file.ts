@@ -1,11 +1,8 @@
 // grants.yaml: the seed's workspace_app_deploy_grants rows. Owners change it (x1deploy grant /
 // revoke, reviewed through CODEOWNERS); agents never can.
 import { z } from 'zod';
-import { AgentIdSchema } from '../spec/agent.js';
-import { AppNameSchema } from '../spec/request.js';
+import { AgentIdSchema, AppNameSchema } from '../spec/index.js';
 import { BranchPatternSchema } from './branch-pattern.js';
-
-export const GRANTS_FILE = 'grants.yaml';
 
 export const GRANT_MODES = ['review', 'auto'] as const;
 export type GrantMode = (typeof GRANT_MODES)[number];

@@ -1,2 +1,3 @@
+// The cluster adapter over @kubernetes/client-node (slow to import: load this module lazily).
 export { kubeBuildCluster } from './kube-build-cluster.js';
-export { loadKubeConfig, NoClusterConfigError } from './kubeconfig.js';
+export { loadKubeConfig } from './kubeconfig.js';

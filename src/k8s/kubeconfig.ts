@@ -5,17 +5,10 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { NoClusterConfigError } from '../cluster/index.js';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-export class NoClusterConfigError extends Error {
-  constructor() {
-    super(
-      'no Kubernetes cluster configured: set KUBECONFIG (or create ~/.kube/config), or run the build inside the cluster with a service account',
-    );
-    this.name = 'NoClusterConfigError';
-  }
-}
 
 export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();

@@ -3,8 +3,7 @@
 // errors never carry stack traces or secret values.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { DeniedError, InvalidRequestError } from '../deploy/errors.js';
-import { isUserFacing } from '../user-facing-errors.js';
+import { errorAnswer, kindOf } from '../errors/index.js';
 import { TOOLS, toolInputJsonSchema, type ToolContext } from './tools.js';
 
 export function createMcpServer(context: ToolContext, version: string): Server {
@@ -16,7 +15,10 @@ export function createMcpServer(context: ToolContext, version: string): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
     const tool = TOOLS.find((t) => t.name === request.params.name);
-    if (!tool) return toolError({ error: `unknown tool ${request.params.name}; the tools are ${TOOLS.map((t) => t.name).join(', ')}` });
+    if (!tool) {
+      const error = `unknown tool ${request.params.name}; the tools are ${TOOLS.map((t) => t.name).join(', ')}`;
+      return toolError({ error, kind: 'invalid' }, error);
+    }
     try {
       const { structured, sentence } = await tool.call(context, request.params.arguments ?? {});
       return { content: [{ type: 'text', text: sentence }], structuredContent: structured };
@@ -27,20 +29,20 @@ export function createMcpServer(context: ToolContext, version: string): Server {
   return server;
 }
 
-function toolError(structured: Record<string, unknown>, text = String(structured.error ?? structured.reason)): CallToolResult {
+function toolError(structured: Record<string, unknown>, text: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }], structuredContent: structured };
 }
 
+/** Every failure as the taxonomy answers it: the same structured answer as the CLI's --json. */
 function errorResult(err: unknown): CallToolResult {
-  if (err instanceof InvalidRequestError) {
-    const text = `Invalid request:\n${err.issues.map((i) => `- ${i.path}: ${i.message}`).join('\n')}`;
-    return toolError({ error: 'invalid request', issues: err.issues }, text);
+  const answer = errorAnswer(err);
+  if (kindOf(err) === 'internal') {
+    // Unexpected: say so without internals; the operator finds details in the server's stderr.
+    process.stderr.write(`x1deploy mcp: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }
-  if (err instanceof DeniedError) return toolError({ denied: true, reason: err.reason }, `Denied: ${err.reason}`);
-  if (isUserFacing(err)) return toolError({ error: err.message });
-  // Unexpected: say so without internals; the operator finds details in the server's stderr.
-  process.stderr.write(`x1deploy mcp: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return toolError({
-    error: 'internal error in x1deploy; nothing was written. Try again, or ask the workspace operator to check the x1deploy logs.',
-  });
+  if ('denied' in answer) return toolError({ ...answer }, `Denied: ${answer.reason}`);
+  if ('issues' in answer) {
+    return toolError({ ...answer }, `Invalid request:\n${answer.issues.map((i) => `- ${i.path}: ${i.message}`).join('\n')}`);
+  }
+  return toolError({ ...answer }, answer.error);
 }

@@ -1,13 +1,13 @@
 // The agent's tools. Each input schema is generated from the zod schema the library validates
 // with, so the MCP tool, the CLI and the library can never disagree about a field.
 import { z } from 'zod';
-import { deployBranch } from '../deploy/deploy-branch.js';
-import { listBranchDeploys } from '../deploy/list.js';
-import { rollbackBranch, RollbackRequestSchema } from '../deploy/rollback.js';
-import { branchDeployStatus, BranchRefSchema } from '../deploy/status.js';
-import type { GitopsStore } from '../gitops/store.js';
-import type { ReviewPort } from '../review/review-port.js';
-import { AppNameSchema, deployRequestSchema } from '../spec/request.js';
+import { deployBranch } from '../deploy/index.js';
+import { listBranchDeploys } from '../deploy/index.js';
+import { rollbackBranch, RollbackRequestSchema } from '../deploy/index.js';
+import { branchDeployStatus, BranchRefSchema } from '../deploy/index.js';
+import type { GitopsStore } from '../records/index.js';
+import type { ReviewPort } from '../review/index.js';
+import { AppNameSchema, deployRequestSchema } from '../spec/index.js';
 
 export interface ToolContext {
   readonly store: GitopsStore;

@@ -2,58 +2,8 @@
 // deletes; it untags every tag on that manifest). Tags are commit shas, so two branches at one commit
 // share a tag and its digest: a digest any remaining branch deploy still references is kept, or
 // deleting it would break the survivor. Runs after the reap commit; its failures are reported.
-import { parseImageRef, registryClient, RegistryError, type ImageRegistry, type RegistryClientOptions } from '../build/index.js';
-import type { DeployRecord } from '../records/deploy-record.js';
-
-export interface ManifestStore extends ImageRegistry {
-  /** Delete the manifest `digest` of `repository` (host[:port]/path); 'absent' when it was not there. */
-  deleteManifest(repository: string, digest: string): Promise<'deleted' | 'absent'>;
-}
-
-/** The build's registry client (HEAD by tag), plus manifest DELETE with the same address and auth. */
-export function manifestStore(options: RegistryClientOptions = {}): ManifestStore {
-  const lookup = registryClient(options);
-  const authHeader = options.auth
-    ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
-    : undefined;
-  return {
-    manifestDigest: (imageRef) => lookup.manifestDigest(imageRef),
-    async deleteManifest(repository, digest) {
-      const slash = repository.indexOf('/');
-      const host = repository.slice(0, slash);
-      const base = (options.baseUrl ?? `${options.insecure ? 'http' : 'https'}://${host}`).replace(/\/+$/, '');
-      const path = repository.slice(slash + 1);
-      let response: Response;
-      try {
-        response = await fetch(`${base}/v2/${path}/manifests/${digest}`, {
-          method: 'DELETE',
-          headers: authHeader ? { authorization: authHeader } : {},
-          signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
-        });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        const why = cause?.code ?? cause?.message ?? (error as Error).name;
-        throw new RegistryError(
-          `cannot reach the image registry at ${base} (${why}); check x1deploy.yaml registry, or pass --registry-url`,
-        );
-      }
-      await response.body?.cancel();
-      if (response.status === 202 || response.status === 200) return 'deleted';
-      if (response.status === 404) return 'absent';
-      if (response.status === 405) {
-        throw new RegistryError(
-          `the image registry at ${base} has deletes turned off (405); enable them (docker-registry: storage.delete.enabled, or REGISTRY_STORAGE_DELETE_ENABLED=true)`,
-        );
-      }
-      if (response.status === 401 || response.status === 403) {
-        throw new RegistryError(
-          `the image registry at ${base} refused the delete (${response.status}); give X1DEPLOY_REGISTRY_USERNAME/X1DEPLOY_REGISTRY_PASSWORD delete rights`,
-        );
-      }
-      throw new RegistryError(`the image registry at ${base} answered ${response.status} to DELETE ${path}@${digest}; retry later`);
-    },
-  };
-}
+import type { DeployRecord } from '../records/index.js';
+import { parseImageRef, type ImageRegistry } from '../registry/index.js';
 
 export interface ImageOutcome {
   /** host[:port]/path of the image repository. */
@@ -75,7 +25,7 @@ interface TaggedVersion {
 
 /** Delete what only the reaped previews used; `survivors` are every branch deploy left in the repo. */
 export async function removeReapedImages(
-  registry: ManifestStore,
+  registry: ImageRegistry,
   reaped: readonly DeployRecord[],
   survivors: readonly DeployRecord[],
 ): Promise<ImageOutcome[]> {
@@ -94,7 +44,7 @@ export async function removeReapedImages(
 }
 
 async function cleanRepository(
-  registry: ManifestStore,
+  registry: ImageRegistry,
   repository: string,
   reaped: readonly TaggedVersion[],
   survivors: readonly TaggedVersion[],

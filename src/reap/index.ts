@@ -24,5 +24,5 @@ export {
   type TrafficSource,
   type TrafficWindow,
 } from './traffic.js';
-export { manifestStore, removeReapedImages, type ImageOutcome, type ManifestStore } from './images.js';
-export { reapMessage, REAPER } from './message.js';
+export { removeReapedImages, type ImageOutcome } from './images.js';
+export { reapMessage } from './message.js';

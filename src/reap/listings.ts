@@ -7,7 +7,8 @@
 // to be shifted out of view again by another deletion at the same moment. Confirming within the
 // sweep needs no state between sweeps (no file to keep, no commit per sweep) and delays nothing a
 // day; it costs requests only for repos that lost a previewed branch, and 304s where nothing changed.
-import { BranchListingError, displayUrl, type BranchListing, type BranchSource } from '../scm/index.js';
+import { BranchListingError, type BranchListing, type BranchSource } from '../scm/index.js';
+import { displayUrl } from '../spec/index.js';
 
 export interface ListingReport {
   /** The repo URL without credentials. */

@@ -1,7 +1,7 @@
 // The reap commit's message: the audit record of what was removed and on what evidence.
+import { branchDeployDir, renderedDir } from '../layout/index.js';
+import { systemName } from '../transaction/index.js';
 import type { ReapItem } from './plan.js';
-
-export const REAPER = { name: 'x1deploy-reaper', email: 'reap@x1deploy' } as const;
 
 export function reapMessage(items: readonly ReapItem[]): string {
   const count = items.length === 1 ? '1 branch deploy' : `${items.length} branch deploys`;
@@ -13,11 +13,11 @@ export function reapMessage(items: readonly ReapItem[]): string {
     '',
     ...items.map((i) => `- ${i.app} ${i.branch} (${i.slug}): ${i.reason}: ${i.detail}`),
     '',
-    'Their apps/<app>/branches/<slug>/ and rendered/<app>/<slug>/ folders are removed; the gitops engine',
+    `Their ${branchDeployDir('<app>', '<slug>')}/ and ${renderedDir('<app>', '<slug>')}/ folders are removed; the gitops engine`,
     'prunes the objects. A branch counts as gone only when two complete listings, one after the other,',
     'both lack it.',
     '',
-    `X1-Agent: ${REAPER.name}`,
+    `X1-Agent: ${systemName('reap')}`,
     ...items.map((i) => `X1-Reaped: ${i.app} ${i.branch} ${i.reason}`),
   ].join('\n');
 }

@@ -5,8 +5,8 @@
 // its SCM API erred: argo-cd #11464, #14318); a host with no traffic data yet is not idle; an app
 // whose record names no source repo has no listing at all. Each doubt is reported in `skipped`.
 import { BranchListingError, type BranchListing } from '../scm/index.js';
-import type { AppRecord } from '../records/app-record.js';
-import type { DeployRecord } from '../records/deploy-record.js';
+import type { AppRecord } from '../records/index.js';
+import type { DeployRecord } from '../records/index.js';
 
 export type ReapReason = 'branch-gone' | 'idle';
 

@@ -1,9 +1,9 @@
 // Where a sweep's evidence comes from, as x1deploy.yaml `reap` and the environment configure it.
 // Tokens are read from the environment here and handed only to the clients that send them.
-import { registryAuthFromEnv } from '../build/index.js';
+import { registryAuthFromEnv } from '../registry/index.js';
 import { branchSourceFor, JsonFileEtagCache, MemoryEtagCache, type BranchSource, type EtagCache, type ScmLog } from '../scm/index.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
-import { manifestStore, type ManifestStore } from './images.js';
+import type { WorkspaceConfig } from '../workspace/index.js';
+import { registryClient, type ImageRegistry } from '../registry/index.js';
 import { PROMETHEUS_TOKEN_ENV, PrometheusTraffic, type TrafficSource } from './traffic.js';
 
 export const GITHUB_TOKEN_ENV = 'X1DEPLOY_GITHUB_TOKEN';
@@ -12,7 +12,7 @@ export interface ReapSources {
   readonly branchSource: (repoUrl: string) => BranchSource;
   /** Undefined: idle previews are not looked for. */
   readonly traffic?: TrafficSource;
-  readonly registry: ManifestStore;
+  readonly registry: ImageRegistry;
   /** Persist what the listings learnt (ETags); called once, after the last listing. */
   finish?(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export function reapSourcesFor(ws: WorkspaceConfig, options: ReapSourcesOptions 
   return {
     branchSource: (repoUrl) => branchSourceFor(repoUrl, { github }),
     ...(traffic === undefined ? {} : { traffic }),
-    registry: manifestStore({ insecure: ws.build.insecureRegistry, baseUrl: options.registryUrl, auth: registryAuthFromEnv(env) }),
+    registry: registryClient({ insecure: ws.build.insecureRegistry, baseUrl: options.registryUrl, auth: registryAuthFromEnv(env) }),
     finish: async () => cache.flush?.(),
   };
 }

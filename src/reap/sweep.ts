@@ -1,16 +1,12 @@
 // One reap sweep: gather the evidence (branch listings, traffic), plan, remove the reaped previews'
 // folders in one commit, then delete their images. Evidence is gathered once; if the gitops branch
 // moves before the commit lands, the plan is made again from the new tip's records.
-import type { GitopsStore } from '../gitops/store.js';
-import type { AppRecord } from '../records/app-record.js';
-import type { DeployRecord } from '../records/deploy-record.js';
-import { branchesDir } from '../records/paths.js';
-import { RepoSnapshot } from '../records/snapshot.js';
-import { renderedDir } from '../render/render-branch-deploy.js';
-import { DEFAULT_ATTEMPTS, withFreshTip } from '../deploy/write-plan.js';
+import { branchDeployDir, renderedDir } from '../layout/index.js';
+import { RepoSnapshot, type AppRecord, type DeployRecord, type GitopsStore } from '../records/index.js';
+import { systemCommitter, withFreshTip } from '../transaction/index.js';
 import { removeReapedImages, type ImageOutcome } from './images.js';
 import { listSourceRepos, type ListingReport } from './listings.js';
-import { REAPER, reapMessage } from './message.js';
+import { reapMessage } from './message.js';
 import { planReap, type HostTraffic, type ReapPlan } from './plan.js';
 import type { ReapSources } from './sources.js';
 import { previewHostRegex } from './traffic.js';
@@ -71,7 +67,9 @@ export async function reapPreviews(store: GitopsStore, options: ReapOptions): Pr
   }
 
   const now = clock();
-  const planned = await withFreshTip(store, options.maxAttempts ?? DEFAULT_ATTEMPTS, async (snapshot) => {
+  const planned = await withFreshTip(
+    store,
+    async (snapshot) => {
     const state = snapshot.commit === first.commit ? initial : await readState(snapshot);
     const plan = planReap({
       records: state.records,
@@ -87,17 +85,19 @@ export async function reapPreviews(store: GitopsStore, options: ReapOptions): Pr
     if (options.dryRun || plan.stoppedByLimit || plan.reap.length === 0) return { plan, state, commit: undefined };
     const changes = new Map<string, null>();
     for (const item of plan.reap) {
-      changes.set(`${branchesDir(item.app)}/${item.slug}`, null);
+      changes.set(branchDeployDir(item.app, item.slug), null);
       changes.set(renderedDir(item.app, item.slug), null);
     }
     const commit = await store.commit({
       parent: snapshot.commit,
       changes,
       message: reapMessage(plan.reap),
-      author: { ...REAPER, timestamp: Math.floor(now.getTime() / 1000) },
+      author: systemCommitter('reap', now),
     });
     return { plan, state, commit };
-  });
+    },
+    options.maxAttempts,
+  );
 
   const base = { plan: planned.plan, dryRun: options.dryRun === true, listings: reports, warnings };
   if (planned.commit === undefined) return { ...base, images: [] };

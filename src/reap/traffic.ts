@@ -3,6 +3,7 @@
 // planner reap nothing for idleness.
 import { z } from 'zod';
 import type { HostTraffic } from './plan.js';
+import { X1Error } from '../errors/index.js';
 
 export const PROMETHEUS_TOKEN_ENV = 'X1DEPLOY_PROMETHEUS_TOKEN';
 
@@ -18,10 +19,9 @@ export interface TrafficWindow {
 }
 
 /** Traffic could not be read; no preview is reaped for idleness until it can. */
-export class TrafficError extends Error {
+export class TrafficError extends X1Error {
   constructor(where: string, detail: string, advice: string) {
-    super(`cannot read preview traffic from Prometheus at ${where}: ${detail}; no preview is reaped for idleness: ${advice}`);
-    this.name = 'TrafficError';
+    super('unavailable', `cannot read preview traffic from Prometheus at ${where}: ${detail}; no preview is reaped for idleness: ${advice}`);
   }
 }
 

@@ -2,14 +2,14 @@
 // gives an error naming the file and the field, never a crash or a silent default.
 import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
+import { X1Error } from '../errors/index.js';
 
-export class RecordFileError extends Error {
+export class RecordFileError extends X1Error {
   constructor(
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super(`${file} is not valid: ${problems.join('; ')}. Fix the file (or revert the commit that changed it) and run the command again.`);
-    this.name = 'RecordFileError';
+    super('invalid', `${file} is not valid: ${problems.join('; ')}. Fix the file (or revert the commit that changed it) and run the command again.`);
   }
 }
 

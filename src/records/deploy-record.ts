@@ -1,7 +1,7 @@
 // apps/<app>/branches/<slug>/deploy.yaml: one branch deploy (the seed's workspace_app_branches row)
 // with its versions (workspace_app_versions rows). Validated on every read.
 import { z } from 'zod';
-import { deployRequestSchema } from '../spec/request.js';
+import { deployRequestSchema } from '../spec/index.js';
 
 export const VERSION_STATUSES = ['pending-build', 'built', 'failed', 'live', 'superseded'] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];

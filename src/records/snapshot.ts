@@ -1,18 +1,25 @@
 // Typed reads of the gitops repo at one commit. Everything a plan needs is read from one commit,
 // so a plan never mixes two states of the repo.
-import type { GitopsStore } from '../gitops/store.js';
-import { GRANTS_FILE, GrantsFileSchema, type GrantsFile } from '../grants/grants-file.js';
-import { branchSlug } from '../spec/names.js';
-import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/config.js';
+import { X1Error } from '../errors/index.js';
+import { GrantsFileSchema, type GrantsFile } from '../grants/index.js';
+import { APPS_DIR, appRecordPath, branchesDir, deployRecordPath, GRANTS_FILE, WORKSPACE_FILE } from '../layout/index.js';
+import { branchSlug, objectName } from '../spec/index.js';
+import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/index.js';
 import { AppRecordSchema, type AppRecord } from './app-record.js';
 import { parseRecord, RecordFileError } from './codec.js';
 import { DeployRecordSchema, type DeployRecord } from './deploy-record.js';
-import { APPS_DIR, appRecordPath, branchesDir, deployRecordPath, WORKSPACE_FILE } from './paths.js';
+import type { GitopsStore } from './gitops-store.js';
 
-export class NotInitializedError extends Error {
+export class NotInitializedError extends X1Error {
   constructor(file: string) {
-    super(`${file} is missing: this is not an x1deploy gitops repo. Create one with "x1deploy init DIR".`);
-    this.name = 'NotInitializedError';
+    super('invalid', `${file} is missing: this is not an x1deploy gitops repo. Create one with "x1deploy init DIR".`);
+  }
+}
+
+/** No branch deploy matches the app and branch asked for. */
+export class UnknownBranchDeployError extends X1Error {
+  constructor(app: string, branch: string) {
+    super('invalid', `app ${app} has no branch deploy for branch ${branch}; deploy it first (x1deploy list shows what exists)`);
   }
 }
 
@@ -54,7 +61,7 @@ export class RepoSnapshot {
    * slug with "-", which both may contain, so two apps can meet on one name.
    */
   async objectNameOwner(app: string, slug: string): Promise<{ app: string; branch: string } | undefined> {
-    const name = `${app}-${slug}`;
+    const name = objectName(app, slug);
     for (const other of await this.apps()) {
       if (other === app || !name.startsWith(`${other}-`)) continue;
       const record = await this.deployRecord(other, name.slice(other.length + 1));

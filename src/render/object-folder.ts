@@ -1,7 +1,9 @@
 // A folder of generated objects plus the kustomization.yaml that lists them, so `kubectl
 // kustomize` (and Flux, and Argo CD) build the folder as it is.
 import { stringify } from 'yaml';
-import type { RenderedFiles } from './render-branch-deploy.js';
+
+/** Files by repo-relative path. */
+export type RenderedFiles = Map<string, string>;
 
 /** `<kind>-<name>.yaml`: unique however many objects of a kind a folder holds. */
 export const kindAndName = (object: Record<string, unknown>) =>

@@ -1,38 +1,28 @@
 // Pure rendering: a branch deploy record and the workspace config become the files under
 // rendered/<app>/<slug>/. The same inputs always give the same bytes.
 import { App } from 'cdk8s';
-import { objectFolder } from './object-folder.js';
 import { BranchDeployChart, type BranchDeployChartProps, type BranchDeployEnvVar } from '../../charts-src/branch-deploy-chart.js';
-import type { DeployRecord, VersionSpec } from '../records/deploy-record.js';
-import { branchDeployNames, fillNameTemplate, type BranchSlug } from '../spec/names.js';
-import { SECRET_REFERENCE } from '../spec/request.js';
-import { servedVersion } from '../versions/lifecycle.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
-
-export const RENDERED_ROOT = 'rendered';
-
-/** Files by repo-relative path. */
-export type RenderedFiles = Map<string, string>;
-
-export function renderedDir(app: string, slug: string): string {
-  return `${RENDERED_ROOT}/${app}/${slug}`;
-}
-
-export function branchRecordPath(app: string, slug: string): string {
-  return `apps/${app}/branches/${slug}/deploy.yaml`;
-}
+import { deployRecordPath, renderedDir } from '../layout/index.js';
+import type { DeployRecord, VersionSpec } from '../records/index.js';
+import {
+  appWildcardSecretName,
+  branchDeployNames,
+  fillNameTemplate,
+  perHostTlsSecretName,
+  SECRET_REFERENCE,
+  type BranchSlug,
+} from '../spec/index.js';
+import { servedVersion } from '../versions/index.js';
+import type { WorkspaceConfig } from '../workspace/index.js';
+import { objectFolder, type RenderedFiles } from './object-folder.js';
 
 /** The TLS secret a preview's Ingress uses, and the Ingress annotations that go with it. */
 export function previewTls(ws: WorkspaceConfig, app: string, slug: string): { secretName: string; annotations: Record<string, string> } {
   if (ws.tls.mode === 'per-host') {
     const key = ws.tls.issuer.kind === 'ClusterIssuer' ? 'cert-manager.io/cluster-issuer' : 'cert-manager.io/issuer';
-    return { secretName: `${app}-${slug}-tls`, annotations: { [key]: ws.tls.issuer.name } };
+    return { secretName: perHostTlsSecretName(app, slug), annotations: { [key]: ws.tls.issuer.name } };
   }
   return { secretName: appWildcardSecretName(app), annotations: {} };
-}
-
-export function appWildcardSecretName(app: string): string {
-  return `${app}-previews-tls`;
 }
 
 // Kubernetes expands $(VAR) in env values and folds $$ to $; escaping keeps plain values exact.
@@ -101,7 +91,7 @@ export function branchDeployObjects(ws: WorkspaceConfig, record: DeployRecord): 
 
 /** rendered/<app>/<slug>/: one file per object (one object of each kind) plus a kustomization.yaml. */
 export function renderBranchDeploy(ws: WorkspaceConfig, record: DeployRecord): RenderedFiles {
-  const header = GENERATED_HEADER(branchRecordPath(record.app, record.slug));
+  const header = GENERATED_HEADER(deployRecordPath(record.app, record.slug));
   return objectFolder(
     renderedDir(record.app, record.slug),
     header,

@@ -1,5 +1,5 @@
 // The review port a command uses: GitHub when the gitops repo is on GitHub and a token is set.
-import { parseGitHubRepoUrl } from '../scm/github.js';
+import { gitHubWebHost, parseGitHubRepoUrl } from '../scm/index.js';
 import { GitHubReview } from './github-review.js';
 import type { ReviewPort } from './review-port.js';
 
@@ -9,7 +9,8 @@ import type { ReviewPort } from './review-port.js';
  */
 export function reviewPortFor(repo: string, env: NodeJS.ProcessEnv = process.env): ReviewPort | undefined {
   const baseUrl = env.X1DEPLOY_GITHUB_API;
-  const webHost = baseUrl ? new URL(baseUrl).host : 'github.com';
+  // The same rule as the branch listings: api.github.com serves github.com, an Enterprise API its own host.
+  const webHost = gitHubWebHost({ baseUrl });
   const gitops = /^https:\/\//.test(repo) ? parseGitHubRepoUrl(repo, webHost) : undefined;
   const token = env.X1DEPLOY_GITHUB_TOKEN ?? env.X1DEPLOY_GIT_TOKEN;
   if (!gitops || !token) return undefined;

@@ -1,5 +1,5 @@
 // The review port on GitHub: gitops pull requests and the preview comment on the app's PR.
-import { GitHubPullRequests, parseGitHubRepoUrl, gitHubWebHost, type GitHubOptions, type RepoCoordinates } from '../scm/github.js';
+import { GitHubPullRequests, parseGitHubRepoUrl, gitHubWebHost, type GitHubOptions, type RepoCoordinates } from '../scm/index.js';
 import type { PreviewComment, ProposalForReview, ReviewPort } from './review-port.js';
 
 export const PREVIEW_COMMENT_MARKER = '<!-- x1deploy:preview -->';

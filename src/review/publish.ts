@@ -1,9 +1,9 @@
 // After a change lands (or is proposed), tell the reviewers: the gitops pull request for a
 // review-mode proposal, and the one preview comment on the app's own pull request. The change is
 // already in git by then, so a GitHub failure is reported with the answer, never thrown.
-import type { DeployRecord, Version } from '../records/deploy-record.js';
-import { parseGitHubRepoUrl } from '../scm/github.js';
-import { readTemplate } from '../workspace/templates.js';
+import type { DeployRecord, Version } from '../records/index.js';
+import { parseGitHubRepoUrl } from '../scm/index.js';
+import { readTemplate } from '../templates/index.js';
 import type { ReviewPort } from './review-port.js';
 
 export interface Published {

@@ -3,6 +3,7 @@
 // The answer deletes previews, so it must fail safe: a listing is returned only on positive evidence
 // that it is whole. Argo CD's SCM-provider generator treated an erroring API as "no branches" and
 // deleted every preview (argo-cd #11464, #14318); here every doubt is a BranchListingError instead.
+import { X1Error } from '../errors/index.js';
 
 /** Every branch of a repo, known to be complete. */
 export interface BranchListing {
@@ -40,7 +41,7 @@ const ADVICE: Record<BranchListingFailure, string> = {
 };
 
 /** The listing is not positively complete, so no branch may be treated as gone. */
-export class BranchListingError extends Error {
+export class BranchListingError extends X1Error {
   constructor(
     /** The repo URL without any credentials it carried. */
     readonly repo: string,
@@ -50,28 +51,7 @@ export class BranchListingError extends Error {
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(`cannot list the branches of ${repo}: ${detail}; treat no branch as deleted, ${ADVICE[reason]}`, options);
-    this.name = 'BranchListingError';
+    super('unavailable', `cannot list the branches of ${repo}: ${detail}; treat no branch as deleted, ${ADVICE[reason]}`, options);
   }
 }
 
-/** A URL safe to print: user name and password (often a token) removed. */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username === '' && parsed.password === '') return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    // Not a URL the WHATWG parser knows (scp-like git@host:path, a plain path): no password field.
-    return url.replace(/^[^@/]*:[^@/]*@/, '');
-  }
-}
-
-/** `text` with every occurrence of each secret replaced, for messages built from server answers. */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret !== undefined && secret !== '') out = out.split(secret).join('[REDACTED]');
-  return out;
-}

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { X1Error } from '../errors/index.js';
 
 /** One cached response: its ETag, the part of its body the caller keeps, and its Link header. */
 export interface CachedResponse {
@@ -42,14 +43,13 @@ export class MemoryEtagCache implements EtagCache {
 const FILE_VERSION = 1;
 
 /** The cache file is unreadable or not one of ours; say where, so an operator can remove it. */
-export class EtagCacheFileError extends Error {
+export class EtagCacheFileError extends X1Error {
   constructor(
     readonly file: string,
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`the ETag cache file ${file} ${reason}; delete it (the next listing refills it at full request cost)`, options);
-    this.name = 'EtagCacheFileError';
+    super('invalid', `the ETag cache file ${file} ${reason}; delete it (the next listing refills it at full request cost)`, options);
   }
 }
 

@@ -7,8 +7,9 @@
 
 import { execFile } from 'node:child_process';
 import git from 'isomorphic-git';
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { BranchListingError, displayUrl, redact, type BranchListing, type BranchSource } from './branch-source.js';
+import { CheckedHttpClient, RedirectRefusedError } from '../git-http/index.js';
+import { BranchListingError, type BranchListing, type BranchSource } from './branch-source.js';
+import { displayUrl, redact } from '../spec/index.js';
 
 export interface GitRemoteOptions {
   /** Sent with every HTTP request, e.g. `{ Authorization: 'Basic …' }`; never logged. */
@@ -151,124 +152,3 @@ function httpListingError(shown: string, error: unknown, secrets: readonly strin
   return new BranchListingError(shown, 'unreachable', `the request failed: ${message}`);
 }
 
-/**
- * isomorphic-git's HTTP client interface on fetch, with three additions: one deadline for the whole
- * listing, a request count, and a check that each 200 answer was whole pkt-line framing ending in a
- * flush-pkt and read to its end.
- */
-class CheckedHttpClient implements HttpClient {
-  requests = 0;
-  private readonly answers: { url: string; framing: PktLineFraming; consumed: boolean }[] = [];
-
-  constructor(private readonly signal: AbortSignal) {}
-
-  request = async (request: GitHttpRequest): Promise<GitHttpResponse> => {
-    this.requests += 1;
-    const method = request.method ?? 'GET';
-    const body = request.body === undefined ? undefined : Buffer.concat(await collect(request.body));
-    let url = request.url;
-    let response: Response;
-    // Redirects are followed by hand, and only within one origin and for GET: the request may carry
-    // credentials, which must not be handed to another host.
-    for (let hops = 0; ; hops += 1) {
-      response = await fetch(url, { method, headers: request.headers, body, signal: this.signal, redirect: 'manual' });
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || location === null) break;
-      const next = new URL(location, url);
-      await response.body?.cancel();
-      if (method !== 'GET' || next.origin !== new URL(url).origin || hops >= 5) throw new RedirectRefusedError(next.origin);
-      this.requests += 1;
-      url = next.toString();
-    }
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => (headers[name] = value));
-    const answer = { url: new URL(url).pathname, framing: new PktLineFraming(), consumed: false };
-    if (response.status === 200) this.answers.push(answer);
-    const stream = response.body;
-    async function* chunks(): AsyncGenerator<Uint8Array> {
-      if (stream !== null) {
-        for await (const chunk of stream) {
-          answer.framing.push(chunk);
-          yield chunk;
-        }
-      }
-      answer.consumed = true;
-    }
-    return {
-      url,
-      method,
-      statusCode: response.status,
-      statusMessage: response.statusText,
-      headers,
-      body: chunks(),
-    };
-  };
-
-  /** Why an answer cannot be trusted whole, or undefined when each one was. */
-  brokenAnswer(): string | undefined {
-    for (const { url, framing, consumed } of this.answers) {
-      if (!consumed) return `the answer from ${url} was not read to its end`;
-      const problem = framing.problem();
-      if (problem !== undefined) return `the answer from ${url} ${problem}`;
-    }
-    return undefined;
-  }
-}
-
-/** The server redirected elsewhere than its own origin, or too often. */
-class RedirectRefusedError extends Error {
-  constructor(readonly target: string) {
-    super(`the server redirects to ${target}, which is not followed`);
-    this.name = 'RedirectRefusedError';
-  }
-}
-
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
-  const parts: Uint8Array[] = [];
-  for await (const part of body) parts.push(part);
-  return parts;
-}
-
-/** Follows pkt-line framing (4 hex digits of length, then the payload) across chunks. */
-class PktLineFraming {
-  private header = '';
-  private payloadLeft = 0;
-  private lastWasFlush = false;
-  private malformed: string | undefined;
-  private bytes = 0;
-
-  push(chunk: Uint8Array): void {
-    this.bytes += chunk.length;
-    let at = 0;
-    while (at < chunk.length && this.malformed === undefined) {
-      if (this.payloadLeft > 0) {
-        const take = Math.min(this.payloadLeft, chunk.length - at);
-        this.payloadLeft -= take;
-        at += take;
-        continue;
-      }
-      const take = Math.min(4 - this.header.length, chunk.length - at);
-      this.header += Buffer.from(chunk.subarray(at, at + take)).toString('latin1');
-      at += take;
-      if (this.header.length < 4) continue;
-      if (!/^[0-9a-f]{4}$/i.test(this.header)) {
-        this.malformed = `has a bad pkt-line length ${JSON.stringify(this.header)} at byte ${this.bytes - (chunk.length - at) - 4}`;
-        return;
-      }
-      const length = parseInt(this.header, 16);
-      this.header = '';
-      // 0000 flush, 0001 delimiter, 0002 response end: no payload.
-      this.lastWasFlush = length === 0;
-      if (length === 3) this.malformed = 'has the invalid pkt-line length 0003';
-      else if (length >= 4) this.payloadLeft = length - 4;
-    }
-  }
-
-  problem(): string | undefined {
-    if (this.malformed !== undefined) return this.malformed;
-    if (this.bytes === 0) return 'was empty';
-    if (this.header !== '' || this.payloadLeft > 0) return `stops inside a pkt-line after ${this.bytes} bytes`;
-    if (!this.lastWasFlush) return `stops after ${this.bytes} bytes without the closing flush-pkt`;
-    return undefined;
-  }
-}

@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { BranchListingError, displayUrl, redact, type BranchListing, type BranchSource } from './branch-source.js';
+import { BranchListingError, type BranchListing, type BranchSource } from './branch-source.js';
+import { displayUrl, redact } from '../spec/index.js';
 import { MemoryEtagCache, type EtagCache } from './etag-cache.js';
+import { X1Error } from '../errors/index.js';
+import { DEFAULT_GITHUB_API, gitHubWebHost, parseGitHubRepoUrl, type RepoCoordinates } from './github-urls.js';
 
-export const DEFAULT_GITHUB_API = 'https://api.github.com';
 
 /** Where warnings go (rate limits, retries). Lines never carry a token. */
 export interface ScmLog {
@@ -53,7 +55,7 @@ export interface GitHubBranchSourceOptions extends GitHubOptions {
 }
 
 /** A GitHub API call failed; nothing more was written by the call that threw. */
-export class GitHubRequestError extends Error {
+export class GitHubRequestError extends X1Error {
   constructor(
     readonly operation: string,
     /** The HTTP status, or undefined when GitHub could not be reached. */
@@ -61,61 +63,15 @@ export class GitHubRequestError extends Error {
     detail: string,
     options?: { cause?: unknown },
   ) {
-    super(`GitHub ${operation} failed: ${detail}`, options);
-    this.name = 'GitHubRequestError';
+    super('unavailable', `GitHub ${operation} failed: ${detail}`, options);
   }
 }
 
 /** A caller mistake in the arguments; fix the call. */
-export class InvalidCommentMarkerError extends Error {
+export class InvalidCommentMarkerError extends X1Error {
   constructor(marker: string) {
-    super(`the comment marker ${JSON.stringify(marker)} is not a hidden HTML comment; pass one like "<!-- x1deploy:preview -->"`);
-    this.name = 'InvalidCommentMarkerError';
+    super('internal', `the comment marker ${JSON.stringify(marker)} is not a hidden HTML comment; pass one like "<!-- x1deploy:preview -->"`);
   }
-}
-
-export interface RepoCoordinates {
-  readonly owner: string;
-  readonly repo: string;
-}
-
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const REPO = /^[A-Za-z0-9._-]{1,100}$/;
-
-/**
- * `owner/repo` of a repo URL on `host`: https://host/owner/repo(.git), ssh://git@host/owner/repo(.git)
- * or git@host:owner/repo(.git); undefined for anything else.
- */
-export function parseGitHubRepoUrl(url: string, host = 'github.com'): RepoCoordinates | undefined {
-  const wanted = host.toLowerCase();
-  let path: string | undefined;
-  const scp = /^[A-Za-z0-9._-]+@([^:/]+):(.+)$/.exec(url);
-  if (scp !== null) {
-    if (scp[1]!.toLowerCase() === wanted) path = scp[2];
-  } else {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return undefined;
-    }
-    const schemeOk = parsed.protocol === 'https:' || parsed.protocol === 'ssh:' || (parsed.protocol === 'http:' && wanted !== 'github.com');
-    if (schemeOk && parsed.host.toLowerCase() === wanted && parsed.search === '' && parsed.hash === '') path = parsed.pathname;
-  }
-  if (path === undefined) return undefined;
-  const parts = path.replace(/^\/+/, '').replace(/\/+$/, '').split('/');
-  if (parts.length !== 2) return undefined;
-  const owner = parts[0]!;
-  const repo = parts[1]!.replace(/\.git$/, '');
-  if (!OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') return undefined;
-  return { owner, repo };
-}
-
-/** The host whose repo URLs an API root serves (see GitHubOptions.webHost). */
-export function gitHubWebHost(options: Pick<GitHubOptions, 'baseUrl' | 'webHost'>): string {
-  if (options.webHost !== undefined) return options.webHost.toLowerCase();
-  const api = new URL(options.baseUrl ?? DEFAULT_GITHUB_API);
-  return api.host === 'api.github.com' ? 'github.com' : api.host.toLowerCase();
 }
 
 const PluggedOctokit = Octokit.plugin(retry, throttling);

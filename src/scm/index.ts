@@ -1,23 +1,22 @@
-import { GitLsRemoteBranchSource, type GitRemoteOptions } from './git-remote.js';
-import { GitHubBranchSource, gitHubWebHost, parseGitHubRepoUrl, type GitHubBranchSourceOptions } from './github.js';
 import type { BranchSource } from './branch-source.js';
+import { GitLsRemoteBranchSource, type GitRemoteOptions } from './git-remote.js';
+import { GitHubBranchSource, type GitHubBranchSourceOptions } from './github.js';
+import { gitHubWebHost, parseGitHubRepoUrl } from './github-urls.js';
 
-export { BranchListingError, displayUrl, type BranchListing, type BranchListingFailure, type BranchSource } from './branch-source.js';
+export { DEFAULT_GITHUB_API, gitHubWebHost, parseGitHubRepoUrl, type RepoCoordinates } from './github-urls.js';
+export { BranchListingError, type BranchListing, type BranchListingFailure, type BranchSource } from './branch-source.js';
 export { EtagCacheFileError, JsonFileEtagCache, MemoryEtagCache, type CachedResponse, type EtagCache } from './etag-cache.js';
 export {
-  DEFAULT_GITHUB_API,
   GitHubBranchSource,
   GitHubPullRequests,
   GitHubRequestError,
   InvalidCommentMarkerError,
-  parseGitHubRepoUrl,
   type CommentArgs,
   type CommentRef,
   type GitHubBranchSourceOptions,
   type GitHubOptions,
   type PullRequestArgs,
   type PullRequestRef,
-  type RepoCoordinates,
   type RetryPolicy,
   type ScmLog,
 } from './github.js';

@@ -93,14 +93,75 @@ export function workspaceNamespace(workspaceId: string): string {
   return `ws-${workspaceId}`;
 }
 
+/**
+ * `<app>-<slug>`: the name of a branch deploy's Deployment, Service, Ingress and NetworkPolicy. App
+ * and slug may both hold "-", so two apps can meet on one name (see RepoSnapshot.objectNameOwner).
+ */
+export function objectName(app: string, slug: string): string {
+  return `${app}-${slug}`;
+}
+
+/** The TLS Secret cert-manager's ingress-shim writes for one preview host (tls.mode per-host). */
+export function perHostTlsSecretName(app: string, slug: string): string {
+  return `${objectName(app, slug)}-tls`;
+}
+
+/** The TLS Secret of an app's wildcard certificate, shared by its previews. */
+export function appWildcardSecretName(app: string): string {
+  return `${app}-previews-tls`;
+}
+
 export function branchDeployNames(ws: WorkspaceNaming, app: string, slug: BranchSlug): BranchDeployNames {
   const host = `${slug}.${app}.${ws.slug}.${ws.domain}`;
   return {
-    objectName: `${app}-${slug}`,
+    objectName: objectName(app, slug),
     host,
     url: `https://${host}`,
     namespace: workspaceNamespace(ws.id),
   };
+}
+
+/** What names a workspace's images: its registry and id. */
+export interface ImageNaming {
+  readonly registry: string;
+  readonly workspace: { readonly id: string };
+}
+
+/** `<registry>/ws/<id>/app-<app>`: the repository every version of an app is pushed to. */
+export function imageRepository(ws: ImageNaming, app: string): string {
+  return `${ws.registry}/ws/${ws.workspace.id}/app-${app}`;
+}
+
+/** The tag a version's image is built as: the source commit. */
+export function imageRef(ws: ImageNaming, app: string, commitSha: string): string {
+  return `${imageRepository(ws, app)}:${commitSha}`;
+}
+
+/** Kaniko's layer cache repository, unless build.cacheRepo names another. */
+export function defaultCacheRepo(ws: ImageNaming): string {
+  return `${ws.registry}/ws/${ws.workspace.id}/cache`;
+}
+
+/** `ref@digest` once the digest is known (what the cluster pulls), else the tag alone. */
+export function pinnedImageRef(ref: string, digest: string | undefined): string {
+  return digest ? `${ref}@${digest}` : ref;
+}
+
+const BUILDS_SUFFIX = '-builds';
+
+/** Where a workspace's build Jobs run by default: ws-<id>-builds, cut and hashed past 63 characters. */
+export function defaultBuildNamespace(workspaceId: string): string {
+  const plain = `${workspaceNamespace(workspaceId)}${BUILDS_SUFFIX}`;
+  if (plain.length <= DNS_LABEL_MAX) return plain;
+  const head = workspaceNamespace(workspaceId)
+    .slice(0, DNS_LABEL_MAX - BUILDS_SUFFIX.length - 9)
+    .replace(/-+$/, '');
+  return `${head}-${hexHash(workspaceId, 8)}${BUILDS_SUFFIX}`;
+}
+
+/** The first `length` hex digits of the text's SHA-256. */
+export function hexHash(text: string, length: number): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, length);
 }
 
 /** Fill a `{app}`/`{slug}`/`{workspace}` name template from x1deploy.yaml. */

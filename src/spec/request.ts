@@ -1,6 +1,7 @@
 // The deploy request: the seed's deploy_branch arguments. One zod schema is the type, the
 // validation, the CLI's help and the MCP tool's input schema.
 import { z } from 'zod';
+import type { FieldIssue } from '../errors/index.js';
 import { branchNameProblem } from './git-ref.js';
 import { APP_NAME_MAX, isDns1035Label } from './names.js';
 import { isQuantity, parseQuantity } from './quantity.js';
@@ -173,11 +174,7 @@ export type DeployRequest = z.output<ReturnType<typeof deployRequestSchema>>;
 /** The request as an agent writes it. */
 export type DeployRequestInput = z.input<ReturnType<typeof deployRequestSchema>>;
 
-/** One problem with an input, by field. */
-export interface FieldIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type { FieldIssue };
 
 export function toFieldIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({

@@ -1,10 +1,10 @@
 // What a pull request changes, judged against its target: each changed deploy must be allowed by
 // grants.yaml as it is on the target (so a PR cannot grant itself), and owner files wait for an
 // owner's review.
-import type { GitopsStore } from '../gitops/store.js';
-import { authorize } from '../grants/authorize.js';
-import { GRANTS_FILE } from '../grants/grants-file.js';
-import { WORKSPACE_FILE } from '../records/paths.js';
+import type { GitopsStore } from '../records/index.js';
+import { authorize } from '../grants/index.js';
+import { GRANTS_FILE } from '../layout/index.js';
+import { WORKSPACE_FILE } from '../layout/index.js';
 import type { VerifyProblem } from './problems.js';
 import { deployFiles, readGrants, type Specs } from './specs.js';
 

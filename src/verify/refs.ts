@@ -3,16 +3,17 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
-import { NotAGitopsRepoError, openBareStore } from '../gitops/local-store.js';
-import type { GitopsStore } from '../gitops/store.js';
+import { NotAGitopsRepoError, openBareStore } from '../gitops/index.js';
+import type { GitopsStore } from '../records/index.js';
 import type { PullRequestBase } from './pull-request.js';
+import { X1Error } from '../errors/index.js';
 
-export class UnknownBaseError extends Error {
+export class UnknownBaseError extends X1Error {
   constructor(ref: string, dir: string) {
     super(
+'invalid',
       `--base ${ref} is not a branch, tag or commit of ${dir}; fetch it first (in CI: check out with fetch-depth: 0 and pass origin/<target branch>)`,
     );
-    this.name = 'UnknownBaseError';
   }
 }
 

@@ -2,16 +2,17 @@
 // problem instead of stopping at the first: a review shows all of them at once.
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import type { GitopsStore } from '../gitops/store.js';
-import { GRANTS_FILE, GrantsFileSchema, type GrantsFile } from '../grants/grants-file.js';
-import { AppRecordSchema } from '../records/app-record.js';
-import { parseRecord, RecordFileError } from '../records/codec.js';
-import { DeployRecordSchema, type DeployRecord } from '../records/deploy-record.js';
-import { APPS_DIR, WORKSPACE_FILE } from '../records/paths.js';
-import { branchSlug } from '../spec/names.js';
-import { SECRET_REFERENCE } from '../spec/request.js';
-import { credentialKind } from '../spec/secret-values.js';
-import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/config.js';
+import type { GitopsStore } from '../records/index.js';
+import { GRANTS_FILE } from '../layout/index.js';
+import { GrantsFileSchema, type GrantsFile } from '../grants/index.js';
+import { AppRecordSchema } from '../records/index.js';
+import { parseRecord, RecordFileError } from '../records/index.js';
+import { DeployRecordSchema, type DeployRecord } from '../records/index.js';
+import { APPS_DIR, WORKSPACE_FILE } from '../layout/index.js';
+import { branchSlug } from '../spec/index.js';
+import { SECRET_REFERENCE } from '../spec/index.js';
+import { credentialKind } from '../spec/index.js';
+import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/index.js';
 import type { VerifyProblem } from './problems.js';
 
 const APP_FILE = /^apps\/([^/]+)\/app\.yaml$/;

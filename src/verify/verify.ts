@@ -1,5 +1,5 @@
 // `x1deploy verify`: the check every gitops pull request must pass. Reads only; never writes.
-import type { GitopsStore } from '../gitops/store.js';
+import type { GitopsStore } from '../records/index.js';
 import type { VerifyProblem, VerifyResult } from './problems.js';
 import { ownerChanges, unauthorizedDeploys, type PullRequestBase } from './pull-request.js';
 import { renderDrift } from './render-drift.js';

@@ -6,7 +6,7 @@
 //
 // The preview serves `current_version` (always a version with an image digest). Until one exists,
 // the branch renders its newest version with replicas 0: nothing runs an image that was never built.
-import type { BranchStatus, DeployRecord, Version, VersionSpec } from '../records/deploy-record.js';
+import type { BranchStatus, DeployRecord, Version, VersionSpec } from '../records/index.js';
 
 export interface NewVersion {
   readonly commit_sha: string;

@@ -1,10 +1,7 @@
 // x1deploy.yaml: one workspace's settings. This schema is the single source for the type, the
 // validation of the file on every read, and the defaults `init` writes.
 import { z } from 'zod';
-import { branchNameProblem } from '../spec/git-ref.js';
-import { isDnsLabel, isDnsSubdomain, WORKSPACE_HOST_SUFFIX_MAX } from '../spec/names.js';
-import { isQuantity } from '../spec/quantity.js';
-import { isSourceRepoUrl } from '../spec/request.js';
+import { branchNameProblem, defaultBuildNamespace, defaultCacheRepo, isDnsLabel, isDnsSubdomain, isQuantity, isSourceRepoUrl, WORKSPACE_HOST_SUFFIX_MAX } from '../spec/index.js';
 
 const dnsLabel = (what: string, max = 63) =>
   z.string().refine((s) => isDnsLabel(s) && s.length <= max, {
@@ -260,4 +257,14 @@ export function defaultWorkspaceConfig(init: WorkspaceInit = {}): WorkspaceConfi
     jobs: JobsConfigSchema.parse({}),
     reap: ReapConfigSchema.parse({}),
   };
+}
+
+/** Where the workspace's build Jobs run: build.namespace, else ws-<id>-builds. */
+export function buildNamespace(ws: WorkspaceConfig): string {
+  return ws.build.namespace ?? defaultBuildNamespace(ws.workspace.id);
+}
+
+/** Kaniko's layer cache repository: build.cacheRepo, else <registry>/ws/<id>/cache. */
+export function cacheRepo(ws: WorkspaceConfig): string {
+  return ws.build.cacheRepo ?? defaultCacheRepo(ws);
 }

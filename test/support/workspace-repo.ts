@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLocalStore } from '../../src/gitops/local-store.js';
-import type { GitopsStore } from '../../src/gitops/store.js';
-import { grantDeploy } from '../../src/grants/grant-commands.js';
-import type { WorkspaceConfig, WorkspaceInit } from '../../src/workspace/config.js';
-import { stringifyRecord } from '../../src/records/codec.js';
-import { RepoSnapshot } from '../../src/records/snapshot.js';
-import { initWorkspace } from '../../src/workspace/init.js';
+import { openLocalStore } from '../../src/gitops/index.js';
+import type { GitopsStore } from '../../src/records/index.js';
+import { grantDeploy } from '../../src/owners/index.js';
+import type { WorkspaceConfig, WorkspaceInit } from '../../src/workspace/index.js';
+import { stringifyRecord } from '../../src/records/index.js';
+import { RepoSnapshot } from '../../src/records/index.js';
+import { initWorkspace } from '../../src/owners/index.js';
 
 export const FIXED_NOW = new Date('2026-11-01T12:00:00.000Z');
 

@@ -1,22 +1,15 @@
 // x1deploy build: give pending versions their images (Kaniko Jobs), and record the outcomes.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import {
-  buildUntilSettled,
-  ClusterError,
-  registryAuthFromEnv,
-  registryClient,
-  RegistryError,
-  scrubSecrets,
-  watchBuilds,
-  type BuildEvent,
-  type BuildLoopOptions,
-} from '../../build/index.js';
-import type { GitopsStore } from '../../gitops/store.js';
-import { openGitopsStore } from '../../gitops/remote-store.js';
-import { RepoSnapshot } from '../../records/snapshot.js';
-import { printResult, UserError, type Output } from '../output.js';
-import { reviewPortFor } from '../../review/from-env.js';
+import { buildUntilSettled, watchBuilds, type BuildEvent, type BuildLoopOptions } from '../../build/index.js';
+import { registryAuthFromEnv, registryClient } from '../../registry/index.js';
+import { scrubSecrets } from '../../spec/index.js';
+import type { GitopsStore } from '../../records/index.js';
+import { openGitopsStore } from '../../gitops/index.js';
+import { RepoSnapshot } from '../../records/index.js';
+import { printResult, type Output } from '../output.js';
+import { UsageError } from '../../errors/index.js';
+import { reviewPortFor } from '../../review/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
@@ -64,18 +57,6 @@ function describe(e: BuildEvent): string {
   }
 }
 
-// Library errors about the environment (cluster, registry) are the user's to fix: exit 1, no stack.
-async function asUserErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof ClusterError || err instanceof RegistryError || (err instanceof Error && err.name === 'NoClusterConfigError')) {
-      throw new UserError(err.message);
-    }
-    throw err;
-  }
-}
-
 export function register(program: Command): void {
   program
     .command('build')
@@ -93,13 +74,13 @@ export function register(program: Command): void {
     )
     .action(
       run<BuildFlags>(async (o, out) => {
-        if (o.once && o.watch) throw new UserError('choose one of --once and --watch');
+        if (o.once && o.watch) throw new UsageError('choose one of --once and --watch');
         if (o.registryUrl !== undefined && !/^https?:\/\/[^/@]+\/?$/.test(o.registryUrl)) {
-          throw new UserError('--registry-url must be http(s)://host[:port], without credentials or a path');
+          throw new UsageError('--registry-url must be http(s)://host[:port], without credentials or a path');
         }
         const store = await openGitopsStore(o.repo);
         const ws = await (await RepoSnapshot.atHead(store)).workspace();
-        await asUserErrors(async () => {
+        {
           // Loaded here, not at the top: the client library takes ~0.5 s to import, which every
           // other command would pay once this command is registered in the CLI.
           const { kubeBuildCluster, loadKubeConfig } = await import('../../k8s/index.js');
@@ -112,7 +93,7 @@ export function register(program: Command): void {
           };
           if (o.watch) await watch(store, options, out);
           else await once(store, options, out);
-        });
+        }
       }),
     );
 }

@@ -1,11 +1,11 @@
 // x1deploy deploy, render and list.
 import type { Command } from 'commander';
-import { deployBranch } from '../../deploy/deploy-branch.js';
-import { listBranchDeploys } from '../../deploy/list.js';
-import { renderAll } from '../../deploy/render-all.js';
-import { openGitopsStore } from '../../gitops/remote-store.js';
+import { deployBranch } from '../../deploy/index.js';
+import { listBranchDeploys } from '../../deploy/index.js';
+import { renderAll } from '../../deploy/index.js';
+import { openGitopsStore } from '../../gitops/index.js';
 import { readRequestFile, requestFieldsHelp } from '../request-input.js';
-import { reviewPortFor } from '../../review/from-env.js';
+import { reviewPortFor } from '../../review/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';

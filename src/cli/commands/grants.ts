@@ -1,8 +1,8 @@
 // x1deploy grant, revoke and grants: owners' commands.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { grantDeploy, listGrants, revokeDeploy } from '../../grants/grant-commands.js';
-import { openGitopsStore } from '../../gitops/remote-store.js';
+import { grantDeploy, listGrants, revokeDeploy } from '../../owners/index.js';
+import { openGitopsStore } from '../../gitops/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';

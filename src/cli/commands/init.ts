@@ -1,7 +1,7 @@
 // x1deploy init.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { initWorkspace } from '../../workspace/init.js';
+import { initWorkspace } from '../../owners/index.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
 

@@ -1,8 +1,11 @@
 // x1deploy install: render the workspace's in-cluster jobs into bootstrap/jobs/ (opt-in, one commit).
 import type { Command } from 'commander';
-import { openGitopsStore } from '../../gitops/remote-store.js';
-import { installJobs, JOBS_DIR, JobsConfigError, JobsNotEnabledError } from '../../install/index.js';
-import { printResult, UserError } from '../output.js';
+import { openGitopsStore } from '../../gitops/index.js';
+import { installJobs, JobsNotEnabledError } from '../../install/index.js';
+import { JOBS_DIR } from '../../layout/index.js';
+import { JobsConfigError } from '../../render/index.js';
+import { printResult } from '../output.js';
+import { UsageError } from '../../errors/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
@@ -19,7 +22,7 @@ export function register(program: Command): void {
         try {
           result = await installJobs(store);
         } catch (err) {
-          if (err instanceof JobsNotEnabledError || err instanceof JobsConfigError) throw new UserError(err.message);
+          if (err instanceof JobsNotEnabledError || err instanceof JobsConfigError) throw new UsageError(err.message);
           throw err;
         }
         const text = !result.commit

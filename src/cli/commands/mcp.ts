@@ -1,11 +1,11 @@
 // x1deploy mcp: the agent-facing MCP server over stdio.
 import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { openGitopsStore } from '../../gitops/remote-store.js';
-import { createMcpServer } from '../../mcp/server.js';
-import { validAgent } from '../../deploy/deploy-branch.js';
-import { packageVersion } from '../../workspace/templates.js';
-import { reviewPortFor } from '../../review/from-env.js';
+import { openGitopsStore } from '../../gitops/index.js';
+import { createMcpServer } from '../../mcp/index.js';
+import { validAgent } from '../../deploy/index.js';
+import { packageVersion } from '../../templates/index.js';
+import { reviewPortFor } from '../../review/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 

@@ -1,10 +1,11 @@
 // x1deploy reap: remove previews whose branch is gone upstream or that sat idle, in one commit.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { openGitopsStore } from '../../gitops/remote-store.js';
-import { RepoSnapshot } from '../../records/snapshot.js';
+import { openGitopsStore } from '../../gitops/index.js';
+import { RepoSnapshot } from '../../records/index.js';
 import type { ReapResult, ReapSources } from '../../reap/index.js';
-import { EXIT_INVALID, EXIT_OK, printResult, UserError } from '../output.js';
+import { EXIT_INVALID, EXIT_OK, UsageError } from '../../errors/index.js';
+import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
@@ -41,21 +42,16 @@ export function register(program: Command): void {
     .action(
       run<ReapFlags>(async (o, out) => {
         if (o.registryUrl !== undefined && !/^https?:\/\/[^/@]+\/?$/.test(o.registryUrl)) {
-          throw new UserError('--registry-url must be http(s)://host[:port], without credentials or a path');
+          throw new UsageError('--registry-url must be http(s)://host[:port], without credentials or a path');
         }
         // Loaded here: octokit and the registry client cost every other command their import time.
         const { reapPreviews, reapSourcesFor } = await import('../../reap/index.js');
         const store = await openGitopsStore(o.repo);
         const ws = await (await RepoSnapshot.atHead(store)).workspace();
-        let sources: ReapSources;
-        try {
-          sources = reapSourcesFor(ws, {
-            registryUrl: o.registryUrl,
-            log: { warn: (line) => process.stderr.write(`x1deploy reap: ${line}\n`) },
-          });
-        } catch (err) {
-          throw new UserError((err as Error).message);
-        }
+        const sources: ReapSources = reapSourcesFor(ws, {
+          registryUrl: o.registryUrl,
+          log: { warn: (line) => process.stderr.write(`x1deploy reap: ${line}\n`) },
+        });
         const result = await reapPreviews(store, {
           sources,
           dryRun: o.dryRun,

@@ -1,7 +1,8 @@
 // x1deploy verify: the check a gitops pull request must pass.
 import type { Command } from 'commander';
-import { openCheckout, resolveBase, UnknownBaseError, verifyGitops } from '../../verify/index.js';
-import { EXIT_INVALID, EXIT_OK, printResult, UserError } from '../output.js';
+import { openCheckout, resolveBase, verifyGitops } from '../../verify/index.js';
+import { EXIT_INVALID, EXIT_OK } from '../../errors/index.js';
+import { printResult } from '../output.js';
 import { run } from '../run.js';
 
 export function register(program: Command): void {
@@ -15,7 +16,7 @@ export function register(program: Command): void {
     .action(
       run<{ repo: string; base?: string; allowOwnerChanges?: boolean }>(async (o, out) => {
         const { store, head } = await openCheckout(o.repo);
-        const base = o.base === undefined ? undefined : await resolveBase(o.repo, o.base, head).catch(userError);
+        const base = o.base === undefined ? undefined : await resolveBase(o.repo, o.base, head);
         const result = await verifyGitops(store, { head, base, allowOwnerChanges: o.allowOwnerChanges });
         const against = base ? ` against ${base.name}` : '';
         const text = result.ok
@@ -25,8 +26,4 @@ export function register(program: Command): void {
         return result.ok ? EXIT_OK : EXIT_INVALID;
       }),
     );
-}
-
-function userError(err: unknown): never {
-  throw err instanceof UnknownBaseError ? new UserError(err.message) : err;
 }

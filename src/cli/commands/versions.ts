@@ -1,9 +1,9 @@
 // x1deploy rollback and history.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { branchHistory } from '../../deploy/history.js';
-import { rollbackBranch } from '../../deploy/rollback.js';
-import { openGitopsStore } from '../../gitops/remote-store.js';
+import { branchHistory } from '../../deploy/index.js';
+import { rollbackBranch } from '../../deploy/index.js';
+import { openGitopsStore } from '../../gitops/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';

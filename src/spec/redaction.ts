@@ -1,3 +1,6 @@
+// Redaction, in one place: URLs without their credentials, known secret values removed from
+// messages, and credential-shaped text scrubbed from logs.
+//
 // Build failures are written to the gitops repo, which many people read: a log line that echoes a
 // token (a failed clone printing its URL, a RUN step dumping its env) must never get there. The
 // builder never reads Secret values, so it cannot look for them by value; it removes anything that
@@ -45,4 +48,25 @@ export function scrubSecrets(text: string): string {
   for (const pattern of SHAPED) out = out.replace(pattern, REDACTED);
   for (const pattern of KEYED) out = out.replace(pattern, (_match, keep: string) => `${keep}${REDACTED}`);
   return out.replace(OPAQUE_RUN, (run) => (/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run) ? REDACTED : run));
+}
+
+/** A URL safe to print: user name and password (often a token) removed. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    // Not a URL the WHATWG parser knows (scp-like git@host:path, a plain path): no password field.
+    return url.replace(/^[^@/]*:[^@/]*@/, '');
+  }
+}
+
+/** `text` with every occurrence of each secret replaced, for messages built from server answers. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret !== undefined && secret !== '') out = out.split(secret).join('[REDACTED]');
+  return out;
 }

@@ -1,19 +1,21 @@
-// The one way a change reaches the gitops repo: auto mode commits to the default branch (compare-
+// The one way a change reaches the gitops repo. Every command that writes reads the repo at the
+// tip, plans purely, and hands the plan here: auto mode commits to the default branch (compare-
 // and-swap on the tip it was planned against); review mode proposes it on a side branch. When the
 // tip moved, the whole read-and-plan runs again against the new tip: never a blind replay.
-import { StaleHeadError, type CommitAuthor, type GitopsStore } from '../gitops/store.js';
-import type { GrantMode } from '../grants/grants-file.js';
 import pRetry from 'p-retry';
-import { RepoSnapshot } from '../records/snapshot.js';
-import { TooManyConflictsError } from './errors.js';
+import { X1Error } from '../errors/index.js';
+import { RepoSnapshot, StaleHeadError, type CommitAuthor, type FileChanges, type GitopsStore } from '../records/index.js';
+
+/** Where a planned change lands: on the default branch, or proposed for review on a side branch. */
+export type WriteMode = 'auto' | 'review';
 
 export interface PlannedWrite {
-  readonly changes: ReadonlyMap<string, string | null>;
+  readonly changes: FileChanges;
   readonly message: string;
   readonly author: CommitAuthor;
-  readonly mode: GrantMode;
+  readonly mode: WriteMode;
   /** The side branch a review-mode change is proposed on. */
-  readonly proposalBranch: string;
+  readonly proposalBranch?: string;
 }
 
 export interface WriteOutcome {
@@ -22,10 +24,21 @@ export interface WriteOutcome {
   readonly gitopsBranch?: string;
 }
 
+/** The gitops branch kept moving under us; nothing was written by this request. */
+export class TooManyConflictsError extends X1Error {
+  constructor(attempts: number) {
+    super('conflict', `the gitops branch changed under ${attempts} attempts in a row; nothing was written, try again`);
+  }
+}
+
+/** Attempts a command makes before it reports that the gitops branch kept moving. */
+export const DEFAULT_ATTEMPTS = 25;
+
 export async function writePlanned(store: GitopsStore, parent: string, write: PlannedWrite): Promise<WriteOutcome> {
   if (write.changes.size === 0) return { commit: undefined };
   const request = { parent, changes: write.changes, message: write.message, author: write.author };
   if (write.mode === 'review') {
+    if (write.proposalBranch === undefined) throw new Error('a review-mode write needs its proposal branch');
     return { commit: await store.proposeCommit({ ...request, branch: write.proposalBranch }), gitopsBranch: write.proposalBranch };
   }
   return { commit: await store.commit(request) };
@@ -38,8 +51,8 @@ export async function writePlanned(store: GitopsStore, parent: string, write: Pl
  */
 export async function withFreshTip<T>(
   store: GitopsStore,
-  maxAttempts: number,
   attempt: (snapshot: RepoSnapshot) => Promise<T>,
+  maxAttempts: number = DEFAULT_ATTEMPTS,
 ): Promise<T> {
   try {
     return await pRetry(async () => attempt(await RepoSnapshot.atHead(store)), {
@@ -56,25 +69,8 @@ export async function withFreshTip<T>(
   }
 }
 
-/** Attempts a command makes before it reports that the gitops branch kept moving. */
-export const DEFAULT_ATTEMPTS = 25;
-
-/**
- * The one gitops branch where a branch deploy's change waits for review: a newer deploy or a
- * rollback of the same branch replaces the proposal (and updates its pull request) instead of
- * opening another. Version numbers are assigned against the default branch, so an unmerged
- * proposal does not use one up.
- */
-export function proposalBranchName(app: string, slug: string): string {
-  return `x1deploy/${app}/${slug}`;
-}
-
-export function committerFor(agent: string, now: Date): CommitAuthor {
-  return { name: agent, email: `${agent.replace(/@/g, '.')}@agents.x1deploy`, timestamp: Math.floor(now.getTime() / 1000) };
-}
-
 /** One line per changed file ("path: added"), for the review pull request's body. */
-export async function describeChanges(store: GitopsStore, parent: string, changes: ReadonlyMap<string, string | null>): Promise<string[]> {
+export async function describeChanges(store: GitopsStore, parent: string, changes: FileChanges): Promise<string[]> {
   const lines: string[] = [];
   for (const [path, text] of [...changes].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const before = await store.readFile(parent, path);

@@ -6,13 +6,11 @@
 // hex of sha256("<workspace id>/rendered/<app>/<slug>"): at most 63 characters, so it is also a
 // valid label value (label-based tracking), and a DNS label (app starts with a letter, the hash
 // ends it with a hex digit). The ApplicationSet computes the same with sprig's trunc and sha256sum.
-import { createHash } from 'node:crypto';
 import { App } from 'cdk8s';
-import { ArgoCdChart } from '../../charts-src/argocd-chart.js';
-import { RENDERED_ROOT, renderedDir } from '../render/render-branch-deploy.js';
-import { WORKSPACE_RENDER_DIR } from '../render/render-workspace.js';
-import { workspaceNamespace } from '../spec/names.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
+import { ArgoCdChart } from '../../../charts-src/argocd-chart.js';
+import { RENDERED_PREVIEW_GLOB, RENDERED_SEGMENTS, renderedDir, WORKSPACE_RENDER_DIR } from '../../layout/index.js';
+import { hexHash, objectName, workspaceNamespace } from '../../spec/index.js';
+import type { WorkspaceConfig } from '../../workspace/index.js';
 import { MANAGED_KINDS } from './managed-kinds.js';
 
 /** Argo CD's own namespace, where AppProjects and Applications must live (the install default). */
@@ -23,14 +21,17 @@ const HASH_LENGTH = 10;
 
 /** The Application Argo CD syncs rendered/<app>/<slug>/ with (what the ApplicationSet template yields). */
 export function argoApplicationName(workspaceId: string, app: string, slug: string): string {
-  const hash = createHash('sha256')
-    .update(`${workspaceId}/${renderedDir(app, slug)}`)
-    .digest('hex');
-  return `${`${app}-${slug}`.slice(0, READABLE_MAX)}-${hash.slice(0, HASH_LENGTH)}`;
+  const hash = hexHash(`${workspaceId}/${renderedDir(app, slug)}`, HASH_LENGTH);
+  return `${objectName(app, slug).slice(0, READABLE_MAX)}-${hash}`;
+}
+
+/** The ApplicationSet template expression for <app> or <slug> of a generated rendered folder's path. */
+export function segment(part: keyof typeof RENDERED_SEGMENTS): string {
+  return `(index .path.segments ${RENDERED_SEGMENTS[part]})`;
 }
 
 function applicationNameTemplate(workspaceId: string): string {
-  const readable = `{{ printf "%s-%s" (index .path.segments 1) (index .path.segments 2) | trunc ${READABLE_MAX} }}`;
+  const readable = `{{ printf "%s-%s" ${segment('app')} ${segment('slug')} | trunc ${READABLE_MAX} }}`;
   const hash = `{{ printf "%s/%s" ${JSON.stringify(workspaceId)} .path.path | sha256sum | trunc ${HASH_LENGTH} }}`;
   return `${readable}-${hash}`;
 }
@@ -45,7 +46,9 @@ export function argoCdObjects(ws: WorkspaceConfig): Record<string, unknown>[] {
     repoUrl: ws.gitops.repoUrl,
     branch: ws.gitops.branch,
     kinds: MANAGED_KINDS,
-    previewDirs: `${RENDERED_ROOT}/*/*`,
+    previewDirs: RENDERED_PREVIEW_GLOB,
+    appLabel: `{{ ${segment('app')} }}`,
+    slugLabel: `{{ ${segment('slug')} }}`,
     applicationName: applicationNameTemplate(ws.workspace.id),
     sharedDir: WORKSPACE_RENDER_DIR,
     labels: { 'app.kubernetes.io/managed-by': 'x1deploy', 'x1deploy.dev/workspace': ws.workspace.id },

@@ -1,6 +1,8 @@
 // The part of the Kubernetes API a build needs, as a port: create a Job, read it back, find its
 // pods, read the tail of a pod's log. The @kubernetes/client-node adapter lives in src/k8s/.
 
+import { X1Error } from '../errors/index.js';
+
 /** A Kubernetes object as JSON. */
 export type KubeObject = Record<string, unknown>;
 
@@ -46,12 +48,21 @@ export interface BuildCluster {
 }
 
 /** The cluster refused or could not answer a call; the message says what to check. */
-export class ClusterError extends Error {
+export class ClusterError extends X1Error {
   constructor(
     message: string,
     readonly status?: number,
   ) {
-    super(message);
-    this.name = 'ClusterError';
+    super('unavailable', message);
+  }
+}
+
+/** No cluster to talk to: no kubeconfig and not running in a pod. */
+export class NoClusterConfigError extends X1Error {
+  constructor() {
+    super(
+'unavailable',
+      'no Kubernetes cluster configured: set KUBECONFIG (or create ~/.kube/config), or run the build inside the cluster with a service account',
+    );
   }
 }

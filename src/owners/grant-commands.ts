@@ -1,10 +1,11 @@
 // x1deploy grant / revoke / grants: owners' edits of grants.yaml, one commit each.
-import type { GitopsStore } from '../gitops/store.js';
-import { stringifyRecord } from '../records/codec.js';
-import { RepoSnapshot } from '../records/snapshot.js';
-import { addGrant, revokeGrants, type GrantEdit, type GrantRequest, type RevokeRequest } from './edit-grants.js';
-import { emptyGrantsFile, GRANTS_FILE, GrantSchema, type Grant, type GrantsFile } from './grants-file.js';
-import { InvalidRequestError } from '../deploy/errors.js';
+import type { GitopsStore } from '../records/index.js';
+import { stringifyRecord } from '../records/index.js';
+import { RepoSnapshot } from '../records/index.js';
+import { addGrant, revokeGrants, type GrantEdit, type GrantRequest, type RevokeRequest } from '../grants/index.js';
+import { emptyGrantsFile, GrantSchema, type Grant, type GrantsFile } from '../grants/index.js';
+import { GRANTS_FILE } from '../layout/index.js';
+import { InvalidRequestError } from '../errors/index.js';
 
 export interface GrantCommandResult {
   readonly commit: string | undefined;

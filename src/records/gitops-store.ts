@@ -1,4 +1,6 @@
-// The gitops repo as x1deploy sees it: read files at a commit, and write a set of changes as ONE
+import { X1Error } from '../errors/index.js';
+
+// The gitops repo as x1deploy sees it (the port its adapters in gitops/ implement): read files at a commit, and write a set of changes as ONE
 // commit that moves the branch ref only if it still points where the plan was made.
 
 /** New content for a path, or null to delete the path (a folder path deletes the whole folder). */
@@ -47,14 +49,14 @@ export interface GitopsStore {
   branchHead(name: string): Promise<string | undefined>;
 }
 
-export class StaleHeadError extends Error {
+export class StaleHeadError extends X1Error {
   constructor(
     readonly expected: string,
     readonly actual: string,
   ) {
     super(
+      'conflict',
       `the gitops branch moved while planning (expected ${expected.slice(0, 12)}, found ${actual.slice(0, 12)}); plan again against the new tip`,
     );
-    this.name = 'StaleHeadError';
   }
 }

@@ -1,6 +1,8 @@
-// Asking the image registry whether a tag exists (OCI distribution API), so that an image already
-// pushed is never built again. Credentials come from the environment and never appear in a message.
+// The one client of the image registry (OCI distribution API): the build asks whether a tag exists,
+// so that an image already pushed is never built again; the reaper deletes manifests by digest.
+// Credentials come from the environment and never appear in a message.
 import { createHash } from 'node:crypto';
+import { X1Error } from '../errors/index.js';
 
 /** Every manifest type a tag can point at: without these Accept types the registry answers 400 or 404. */
 export const MANIFEST_ACCEPT = [
@@ -18,12 +20,13 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 export interface ImageRegistry {
   /** The digest the image reference's tag points at, or undefined when the tag does not exist. */
   manifestDigest(imageRef: string): Promise<string | undefined>;
+  /** Delete the manifest `digest` of `repository` (host[:port]/path); 'absent' when it was not there. */
+  deleteManifest(repository: string, digest: string): Promise<'deleted' | 'absent'>;
 }
 
-export class RegistryError extends Error {
+export class RegistryError extends X1Error {
   constructor(message: string) {
-    super(message);
-    this.name = 'RegistryError';
+    super('unavailable', message);
   }
 }
 
@@ -75,8 +78,10 @@ export function registryClient(options: RegistryClientOptions = {}): ImageRegist
     : undefined;
   const timeoutMs = options.timeoutMs ?? 15_000;
 
-  async function request(method: 'HEAD' | 'GET', url: string): Promise<Response> {
-    const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
+  const baseFor = (host: string) => (options.baseUrl ?? `${options.insecure ? 'http' : 'https'}://${host}`).replace(/\/+$/, '');
+
+  async function request(method: 'HEAD' | 'GET' | 'DELETE', url: string): Promise<Response> {
+    const headers: Record<string, string> = method === 'DELETE' ? {} : { accept: MANIFEST_ACCEPT };
     if (authHeader) headers.authorization = authHeader;
     try {
       return await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
@@ -92,7 +97,7 @@ export function registryClient(options: RegistryClientOptions = {}): ImageRegist
   return {
     async manifestDigest(imageRef) {
       const { host, repository, tag } = parseImageRef(imageRef);
-      const base = (options.baseUrl ?? `${options.insecure ? 'http' : 'https'}://${host}`).replace(/\/+$/, '');
+      const base = baseFor(host);
       const url = `${base}/v2/${repository}/manifests/${encodeURIComponent(tag)}`;
       const head = await request('HEAD', url);
       if (head.status === 404) return undefined;
@@ -109,6 +114,27 @@ export function registryClient(options: RegistryClientOptions = {}): ImageRegist
       return `sha256:${createHash('sha256')
         .update(Buffer.from(await get.arrayBuffer()))
         .digest('hex')}`;
+    },
+
+    async deleteManifest(repositoryWithHost, digest) {
+      const slash = repositoryWithHost.indexOf('/');
+      const base = baseFor(repositoryWithHost.slice(0, slash));
+      const path = repositoryWithHost.slice(slash + 1);
+      const response = await request('DELETE', `${base}/v2/${path}/manifests/${digest}`);
+      await response.body?.cancel();
+      if (response.status === 202 || response.status === 200) return 'deleted';
+      if (response.status === 404) return 'absent';
+      if (response.status === 405) {
+        throw new RegistryError(
+          `the image registry at ${base} has deletes turned off (405); enable them (docker-registry: storage.delete.enabled, or REGISTRY_STORAGE_DELETE_ENABLED=true)`,
+        );
+      }
+      if (response.status === 401 || response.status === 403) {
+        throw new RegistryError(
+          `the image registry at ${base} refused the delete (${response.status}); give ${REGISTRY_USERNAME_ENV}/${REGISTRY_PASSWORD_ENV} delete rights`,
+        );
+      }
+      throw new RegistryError(`the image registry at ${base} answered ${response.status} to DELETE ${path}@${digest}; retry later`);
     },
   };
 

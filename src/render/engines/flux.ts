@@ -5,10 +5,10 @@
 // (rendered/_workspace/ and each rendered/<app>/<slug>/). A listing file there would be one more
 // file every new preview rewrites, and a merge conflict between any two open review PRs.
 import { App } from 'cdk8s';
-import { FluxChart } from '../../charts-src/flux-chart.js';
-import { RENDERED_ROOT } from '../render/render-branch-deploy.js';
-import { workspaceNamespace } from '../spec/names.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
+import { FluxChart } from '../../../charts-src/flux-chart.js';
+import { RENDERED_DIR } from '../../layout/index.js';
+import { workspaceNamespace } from '../../spec/index.js';
+import type { WorkspaceConfig } from '../../workspace/index.js';
 import { MANAGED_KINDS } from './managed-kinds.js';
 
 export const FLUX_OBJECT_NAME = 'x1deploy';
@@ -29,9 +29,9 @@ export function fluxObjects(ws: WorkspaceConfig): Record<string, unknown>[] {
     repoUrl: ws.gitops.repoUrl,
     branch: ws.gitops.branch,
     secretName: ws.gitops.secretName,
-    path: `./${RENDERED_ROOT}`,
+    path: `./${RENDERED_DIR}`,
     // Only rendered/ reaches the cluster side: the records and settings stay out of the artifact.
-    ignore: `/*\n!/${RENDERED_ROOT}/\n`,
+    ignore: `/*\n!/${RENDERED_DIR}/\n`,
     rules: rbacRules(),
     labels: { 'app.kubernetes.io/managed-by': 'x1deploy', 'x1deploy.dev/workspace': ws.workspace.id },
   });

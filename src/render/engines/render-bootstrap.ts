@@ -1,12 +1,10 @@
 // bootstrap/: what a cluster admin applies once (`kubectl apply -k bootstrap/`) so the workspace's
 // engine syncs rendered/. Pure: the same x1deploy.yaml always gives the same bytes.
-import type { RenderedFiles } from '../render/render-branch-deploy.js';
-import { objectFolder } from '../render/object-folder.js';
-import type { WorkspaceConfig } from '../workspace/config.js';
+import { BOOTSTRAP_DIR } from '../../layout/index.js';
+import type { WorkspaceConfig } from '../../workspace/index.js';
+import { objectFolder, type RenderedFiles } from '../object-folder.js';
 import { argoCdObjects } from './argocd.js';
 import { fluxObjects } from './flux.js';
-
-export const BOOTSTRAP_DIR = 'bootstrap';
 
 const ENGINES = { argocd: argoCdObjects, flux: fluxObjects } as const;
 

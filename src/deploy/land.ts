@@ -1,0 +1,71 @@
+// Landing a planned change of one branch deploy (a deploy or a rollback): auto mode commits it to
+// the default branch; review mode proposes it on the branch deploy's proposal branch. Once it is in
+// git, the reviewers are told (the gitops pull request, the preview comment on the app's PR); a
+// failure to tell them is reported with the answer, never thrown: the change itself stands.
+import { proposalBranchName } from '../layout/index.js';
+import type { DeployRecord, FileChanges, GitopsStore, RepoSnapshot, Version } from '../records/index.js';
+import { publishForReview, type Published, type ReviewPort } from '../review/index.js';
+import { agentCommitter, describeChanges, writePlanned, type WriteMode } from '../transaction/index.js';
+
+/** A planned change of one branch deploy, ready to be written. */
+export interface BranchChange {
+  readonly record: DeployRecord;
+  /** The version the change is about (the new one, or the one rolled back to). */
+  readonly version: Version;
+  readonly changes: FileChanges;
+  readonly message: string;
+  readonly mode: WriteMode;
+}
+
+export interface Landed {
+  readonly change: BranchChange;
+  /** The commit made (or the proposal already open for it); undefined when nothing changed. */
+  readonly commit: string | undefined;
+  /** Set in review mode: where the change waits for review. */
+  readonly gitopsBranch?: string;
+  /** For the review pull request's body: "path: added", … */
+  readonly described: readonly string[];
+  readonly sourceRepo: string | undefined;
+}
+
+export interface LandOptions {
+  readonly agent: string;
+  readonly now: Date;
+  readonly review?: ReviewPort;
+  readonly sourceRepo: string | undefined;
+  /** The commit of an open proposal that already asks for exactly this change, if any. */
+  readonly alreadyProposed?: string;
+}
+
+export async function landBranchChange(store: GitopsStore, snapshot: RepoSnapshot, change: BranchChange, options: LandOptions): Promise<Landed> {
+  const proposalBranch = proposalBranchName(change.record.app, change.record.slug);
+  const base = { change, sourceRepo: options.sourceRepo, described: [] as string[] };
+  if (change.changes.size === 0) return { ...base, commit: undefined };
+  if (change.mode === 'review' && options.alreadyProposed !== undefined) {
+    return { ...base, commit: options.alreadyProposed, gitopsBranch: proposalBranch };
+  }
+  const described = options.review && change.mode === 'review' ? await describeChanges(store, snapshot.commit, change.changes) : [];
+  const outcome = await writePlanned(store, snapshot.commit, {
+    changes: change.changes,
+    message: change.message,
+    author: agentCommitter(options.agent, options.now),
+    mode: change.mode,
+    proposalBranch,
+  });
+  return { ...base, described, commit: outcome.commit, ...(outcome.gitopsBranch ? { gitopsBranch: outcome.gitopsBranch } : {}) };
+}
+
+/** Tell the reviewers about a change that landed; nothing when there is no review port or no commit. */
+export async function publishLanded(store: GitopsStore, landed: Landed, agent: string, review: ReviewPort | undefined): Promise<Published> {
+  if (!review || landed.commit === undefined) return {};
+  const { change } = landed;
+  return publishForReview(review, {
+    title: change.message.split('\n')[0]!,
+    record: change.record,
+    version: change.version,
+    agent,
+    proposal: landed.gitopsBranch ? { head: landed.gitopsBranch, base: store.branch } : undefined,
+    changes: landed.described,
+    sourceRepo: landed.sourceRepo,
+  });
+}

@@ -1,0 +1,2 @@
+// Files shipped with x1deploy (templates/, package.json), filled in for a workspace.
+export { packageVersion, readTemplate } from './templates.js';

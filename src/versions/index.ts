@@ -1,0 +1,2 @@
+// The version state machine of a branch deploy.
+export * from './lifecycle.js';
