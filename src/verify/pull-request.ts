@@ -1,15 +1,12 @@
 // What a pull request changes, judged against its target: each changed deploy must be allowed by
 // grants.yaml as it is on the target (so a PR cannot grant itself), and owner files wait for an
 // owner's review.
-import type { GitopsStore } from '../records/index.js';
 import { authorize } from '../grants/index.js';
-import { GRANTS_FILE } from '../layout/index.js';
-import { WORKSPACE_FILE } from '../layout/index.js';
+import { OWNER_FILES } from '../layout/index.js';
+import type { GitopsStore } from '../records/index.js';
 import type { VerifyProblem } from './problems.js';
 import { deployFiles, readGrants, type Specs } from './specs.js';
 
-/** Files only the workspace owners may change (CODEOWNERS gives them to the owners). */
-export const OWNER_FILES: readonly string[] = [GRANTS_FILE, WORKSPACE_FILE, 'CODEOWNERS'];
 
 export interface PullRequestBase {
   /** How the user named the target, for messages: a branch, tag or commit. */

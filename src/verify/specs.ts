@@ -2,21 +2,21 @@
 // problem instead of stopping at the first: a review shows all of them at once.
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import type { GitopsStore } from '../records/index.js';
-import { GRANTS_FILE } from '../layout/index.js';
 import { GrantsFileSchema, type GrantsFile } from '../grants/index.js';
-import { AppRecordSchema } from '../records/index.js';
-import { parseRecord, RecordFileError } from '../records/index.js';
-import { DeployRecordSchema, type DeployRecord } from '../records/index.js';
-import { APPS_DIR, WORKSPACE_FILE } from '../layout/index.js';
-import { branchSlug } from '../spec/index.js';
-import { SECRET_REFERENCE } from '../spec/index.js';
-import { credentialKind } from '../spec/index.js';
+import { appDir, APPS_DIR, GRANTS_FILE, parseRepoPath, WORKSPACE_FILE } from '../layout/index.js';
+import {
+  AppRecordSchema,
+  DeployRecordSchema,
+  parseRecord,
+  RecordFileError,
+  type DeployRecord,
+  type GitopsStore,
+} from '../records/index.js';
+import { branchSlug, credentialKind, SECRET_REFERENCE } from '../spec/index.js';
 import { WorkspaceConfigSchema, type WorkspaceConfig } from '../workspace/index.js';
 import type { VerifyProblem } from './problems.js';
 
-const APP_FILE = /^apps\/([^/]+)\/app\.yaml$/;
-const DEPLOY_FILE = /^apps\/([^/]+)\/branches\/([^/]+)\/deploy\.yaml$/;
+const isDeployFile = (path: string) => parseRepoPath(path).kind === 'deploy-record';
 
 export interface Specs {
   /** Undefined when x1deploy.yaml is missing or invalid (reported). */
@@ -51,14 +51,16 @@ export async function readSpecs(store: GitopsStore, commit: string): Promise<Spe
   const deployTexts = await readTexts(
     store,
     commit,
-    appFiles.filter((p) => DEPLOY_FILE.test(p)),
+    appFiles.filter(isDeployFile),
   );
   const records = new Map<string, DeployRecord>();
-  for (const path of appFiles.filter((p) => APP_FILE.test(p))) {
+  for (const path of appFiles) {
+    const where = parseRepoPath(path);
+    if (where.kind !== 'app-record') continue;
     const app = await parsed(path, AppRecordSchema);
-    const folder = APP_FILE.exec(path)![1]!;
+    const folder = where.app;
     if (app && app.name !== folder)
-      problems.push({ kind: 'invalid-spec', path, message: `name is ${app.name} but the file is in apps/${folder}/` });
+      problems.push({ kind: 'invalid-spec', path, message: `name is ${app.name} but the file is in ${appDir(folder)}/` });
   }
   for (const [path, text] of deployTexts) {
     const record = parseDeployRecord(path, text, problems);
@@ -69,8 +71,8 @@ export async function readSpecs(store: GitopsStore, commit: string): Promise<Spe
 
 /** The app and slug of an apps/<app>/branches/<slug>/deploy.yaml path. */
 export function deployFileParts(path: string): { app: string; slug: string } | undefined {
-  const m = DEPLOY_FILE.exec(path);
-  return m ? { app: m[1]!, slug: m[2]! } : undefined;
+  const where = parseRepoPath(path);
+  return where.kind === 'deploy-record' ? { app: where.app, slug: where.slug } : undefined;
 }
 
 /** Every apps/<app>/branches/<slug>/deploy.yaml at `commit`, as text. */
@@ -78,7 +80,7 @@ export async function deployFiles(store: GitopsStore, commit: string): Promise<M
   return readTexts(
     store,
     commit,
-    (await store.listFiles(commit, APPS_DIR)).filter((p) => DEPLOY_FILE.test(p)),
+    (await store.listFiles(commit, APPS_DIR)).filter(isDeployFile),
   );
 }
 

@@ -1,0 +1,34 @@
+// The x1deploy CLI: a thin shell over the library. Each command validates first and writes last.
+import { Command } from 'commander';
+import { packageVersion } from '../templates/index.js';
+import * as build from './commands/build.js';
+import * as deploy from './commands/deploy.js';
+import * as grants from './commands/grants.js';
+import * as init from './commands/init.js';
+import * as install from './commands/install.js';
+import * as mcp from './commands/mcp.js';
+import * as reap from './commands/reap.js';
+import * as verify from './commands/verify.js';
+import * as versions from './commands/versions.js';
+
+/** Run the CLI on `argv` (without node and the script); resolves to the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name('x1deploy')
+    .description('Branch deploys the GitOps way: deploy requests become typed manifests in one commit to a workspace gitops repo.')
+    .version(await packageVersion())
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  for (const commands of [init, deploy, grants, versions, build, reap, install, mcp, verify]) commands.register(program);
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    // commander's own exits (--help, --version, a missing option) keep commander's exit code.
+    const code = (err as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') return code;
+    throw err;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
