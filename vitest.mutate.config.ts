@@ -13,6 +13,7 @@ export default defineConfig({
       'test/errors.test.ts',
       'test/rollback-budget.test.ts',
     ],
+    globalSetup: ['test/support/global-temp.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

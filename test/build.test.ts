@@ -5,7 +5,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildJobName, buildJobObject, buildPass, buildUntilSettled, watchBuilds, type BuildEvent, type BuildPassOptions } from '../src/build/index.js';
+import {
+  buildJobName,
+  buildJobObject,
+  buildPass,
+  buildUntilSettled,
+  watchBuilds,
+  type BuildEvent,
+  type BuildPassOptions,
+} from '../src/build/index.js';
 import { ClusterError } from '../src/cluster/index.js';
 import { registryClient, RegistryError } from '../src/registry/index.js';
 import { deployBranch } from '../src/deploy/index.js';

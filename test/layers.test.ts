@@ -45,7 +45,7 @@ describe('layers', () => {
     file('src/deploy/index.ts', "export { deploy } from './deploy.js';\n");
     file('src/deploy/deploy.ts', "import { reap } from '../reap/index.js';\nexport const deploy = () => reap;\n");
     file('src/reap/index.ts', "export { reap } from './reap.js';\n");
-    file('src/reap/reap.ts', "export const reap = 1;\n");
+    file('src/reap/reap.ts', 'export const reap = 1;\n');
     file('src/spec/names.ts', "import { deploy } from '../deploy/deploy.js';\nexport const names = deploy;\n");
     file('src/records/a.ts', "import { b } from './b.js';\nexport const a = () => b;\n");
     file('src/records/b.ts', "import { a } from './a.js';\nexport const b = () => a;\n");

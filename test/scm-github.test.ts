@@ -6,7 +6,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BranchListingError, EtagCacheFileError, GitHubBranchSource, GitHubPullRequests, GitHubRequestError, GitLsRemoteBranchSource, InvalidCommentMarkerError, JsonFileEtagCache, MemoryEtagCache, branchSourceFor, parseGitHubRepoUrl, type EtagCache, type GitHubBranchSourceOptions } from '../src/scm/index.js';
+import {
+  BranchListingError,
+  EtagCacheFileError,
+  GitHubBranchSource,
+  GitHubPullRequests,
+  GitHubRequestError,
+  GitLsRemoteBranchSource,
+  InvalidCommentMarkerError,
+  JsonFileEtagCache,
+  MemoryEtagCache,
+  branchSourceFor,
+  parseGitHubRepoUrl,
+  type EtagCache,
+  type GitHubBranchSourceOptions,
+} from '../src/scm/index.js';
 import { FAKE_TOKEN_LOGIN, startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 
 // Random per run, so a match in any output can only be a leak.

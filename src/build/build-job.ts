@@ -34,7 +34,9 @@ export function buildJobName(target: Pick<BuildTarget, 'app' | 'slug' | 'version
   const v = target.version;
   const hash = hexHash(JSON.stringify([target.app, target.slug, v.number, v.commit_sha, v.spec.dockerfile, v.image_ref]), 8);
   const suffix = `-v${v.number}-${hash}`;
-  const head = objectName(target.app, target.slug).slice(0, DNS_LABEL_MAX - suffix.length).replace(/-+$/, '');
+  const head = objectName(target.app, target.slug)
+    .slice(0, DNS_LABEL_MAX - suffix.length)
+    .replace(/-+$/, '');
   return `${head}${suffix}`;
 }
 

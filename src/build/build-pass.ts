@@ -186,7 +186,8 @@ async function observe(
       const pods = await options.cluster.podsOfJob(namespace, job);
       // A Job that failed after another build pushed the tag still leaves an image to serve.
       const digest =
-        (state.phase === 'succeeded' ? reportedDigest(pods) : undefined) ?? (await options.registry.manifestDigest(target.version.image_ref));
+        (state.phase === 'succeeded' ? reportedDigest(pods) : undefined) ??
+        (await options.registry.manifestDigest(target.version.image_ref));
       if (digest) observed.set(job, { job: 'finished', digest });
       else {
         const reason =

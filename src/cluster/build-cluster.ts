@@ -61,7 +61,7 @@ export class ClusterError extends X1Error {
 export class NoClusterConfigError extends X1Error {
   constructor() {
     super(
-'unavailable',
+      'unavailable',
       'no Kubernetes cluster configured: set KUBECONFIG (or create ~/.kube/config), or run the build inside the cluster with a service account',
     );
   }

@@ -61,7 +61,9 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
         now: now.toISOString(),
       });
       const alreadyProposed =
-        plan.answer.mode === 'review' && plan.changes.size > 0 ? await openProposalOf(snapshot, request.app, slug, plan.version) : undefined;
+        plan.answer.mode === 'review' && plan.changes.size > 0
+          ? await openProposalOf(snapshot, request.app, slug, plan.version)
+          : undefined;
       const change = { record: plan.record, version: plan.version, changes: plan.changes, message: plan.message, mode: plan.answer.mode };
       const sourceRepo = app?.repo ?? request.repo;
       const landed = await landBranchChange(store, snapshot, change, { agent, now, review: options.review, sourceRepo, alreadyProposed });

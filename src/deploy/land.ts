@@ -37,7 +37,12 @@ export interface LandOptions {
   readonly alreadyProposed?: string;
 }
 
-export async function landBranchChange(store: GitopsStore, snapshot: RepoSnapshot, change: BranchChange, options: LandOptions): Promise<Landed> {
+export async function landBranchChange(
+  store: GitopsStore,
+  snapshot: RepoSnapshot,
+  change: BranchChange,
+  options: LandOptions,
+): Promise<Landed> {
   const proposalBranch = proposalBranchName(change.record.app, change.record.slug);
   const base = { change, sourceRepo: options.sourceRepo, described: [] as string[] };
   if (change.changes.size === 0) return { ...base, commit: undefined };

@@ -65,7 +65,7 @@ export class SlugCollisionError extends X1Error {
 export class ObjectNameCollisionError extends X1Error {
   constructor(name: string, app: string, branch: string, other: { readonly app: string; readonly branch: string }) {
     super(
-'invalid',
+      'invalid',
       `${app} ${branch} would name its objects ${name}, which ${other.app} ${other.branch} already uses in the namespace; deploy the branch under another name`,
     );
   }

@@ -75,7 +75,11 @@ export interface RollbackPlan {
 }
 
 /** The rollback's decision and its files, from the repo state read at one commit. Pure. */
-export function planRollback(state: RollbackState, request: RollbackRequest, who: { readonly agent: string; readonly now: string }): RollbackPlan {
+export function planRollback(
+  state: RollbackState,
+  request: RollbackRequest,
+  who: { readonly agent: string; readonly now: string },
+): RollbackPlan {
   if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
   const mode: GrantMode = state.authorization.mode;
   const record = state.record;

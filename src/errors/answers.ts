@@ -27,7 +27,7 @@ export type ErrorAnswer =
  * after the write began (a push whose answer was lost) may leave the change landed.
  */
 export const INTERNAL_ERROR_MESSAGE =
-  'internal error in x1deploy; the change may or may not have landed: check the branch deploy\'s status before trying again, and ask the workspace operator to check the x1deploy logs if it happens again';
+  "internal error in x1deploy; the change may or may not have landed: check the branch deploy's status before trying again, and ask the workspace operator to check the x1deploy logs if it happens again";
 
 export function exitCodeFor(err: unknown): number {
   return EXIT_CODES[kindOf(err)];

@@ -1,5 +1,14 @@
 // The error taxonomy: one base error with a kind, and one mapping from kinds to answers.
-export { ERROR_KINDS, X1Error, isX1Error, InvalidRequestError, DeniedError, UsageError, type ErrorKind, type FieldIssue } from './x1-error.js';
+export {
+  ERROR_KINDS,
+  X1Error,
+  isX1Error,
+  InvalidRequestError,
+  DeniedError,
+  UsageError,
+  type ErrorKind,
+  type FieldIssue,
+} from './x1-error.js';
 export {
   EXIT_OK,
   EXIT_INVALID,

@@ -1,3 +1,12 @@
 // The gitops store adapters: a local repo, or a remote one through a bare cache clone.
-export { initGitopsRepo, openBareStore, openLocalStore, NotAGitopsRepoError, RepoNotEmptyError, RepoLockedError, InvalidChangePathError, type InitOptions } from './local-store.js';
+export {
+  initGitopsRepo,
+  openBareStore,
+  openLocalStore,
+  NotAGitopsRepoError,
+  RepoNotEmptyError,
+  RepoLockedError,
+  InvalidChangePathError,
+  type InitOptions,
+} from './local-store.js';
 export { openGitopsStore, openRemoteStore, isRemoteRepo, RemoteUnavailableError, type RemoteOptions } from './remote-store.js';

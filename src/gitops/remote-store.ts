@@ -144,18 +144,20 @@ class RemoteStore implements GitopsStore {
     const oid = refs.find((r) => r.ref === `refs/heads/${name}`)?.oid;
     if (oid) {
       // Reads of the proposal need its objects in the cache.
-      await git.fetch({
-        fs,
-        http: this.#http,
-        gitdir: this.gitdir,
-        url: this.url,
-        ref: name,
-        singleBranch: true,
-        tags: false,
-        headers: { ...this.headers },
-      }).catch((e: Error) => {
-        throw new RemoteUnavailableError(this.url, e.message);
-      });
+      await git
+        .fetch({
+          fs,
+          http: this.#http,
+          gitdir: this.gitdir,
+          url: this.url,
+          ref: name,
+          singleBranch: true,
+          tags: false,
+          headers: { ...this.headers },
+        })
+        .catch((e: Error) => {
+          throw new RemoteUnavailableError(this.url, e.message);
+        });
     }
     return oid;
   }
@@ -163,7 +165,16 @@ class RemoteStore implements GitopsStore {
   async #push(ref: string, force: boolean, parent: string): Promise<void> {
     let result;
     try {
-      result = await git.push({ fs, http: this.#http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: { ...this.headers } });
+      result = await git.push({
+        fs,
+        http: this.#http,
+        gitdir: this.gitdir,
+        url: this.url,
+        ref,
+        remoteRef: ref,
+        force,
+        headers: { ...this.headers },
+      });
     } catch (e) {
       if (e instanceof Errors.PushRejectedError || e instanceof Errors.GitPushError) throw await this.#moved(parent);
       throw new RemoteUnavailableError(this.url, (e as Error).message);

@@ -40,7 +40,7 @@ export interface RevokeRequest {
 export class NothingToRevokeError extends X1Error {
   constructor(req: RevokeRequest, held: readonly string[]) {
     super(
-'invalid',
+      'invalid',
       `${req.agent} holds no active grant for ${req.app}${req.branches ? ` on ${req.branches}` : ''}` +
         (held.length ? `; its active grants for ${req.app} cover ${held.join(', ')}` : ''),
     );

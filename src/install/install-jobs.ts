@@ -9,7 +9,7 @@ import { systemCommitter, withFreshTip } from '../transaction/index.js';
 export class JobsNotEnabledError extends X1Error {
   constructor() {
     super(
-'invalid',
+      'invalid',
       'the in-cluster jobs are opt-in and jobs.enabled is false in x1deploy.yaml; set jobs.enabled: true and jobs.image (the x1deploy image, pinned by digest), commit, and run install again',
     );
   }

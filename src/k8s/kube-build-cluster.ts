@@ -1,6 +1,13 @@
 // The build port over @kubernetes/client-node: batch/v1 Jobs, core/v1 Pods and their logs.
 import { ApiException, BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { BUILD_JOB_LABEL, ClusterError, type BuildCluster, type BuildJobState, type BuildPodState, type KubeObject } from '../cluster/index.js';
+import {
+  BUILD_JOB_LABEL,
+  ClusterError,
+  type BuildCluster,
+  type BuildJobState,
+  type BuildPodState,
+  type KubeObject,
+} from '../cluster/index.js';
 
 export function kubeBuildCluster(kc: KubeConfig): BuildCluster {
   const batch = kc.makeApiClient(BatchV1Api);

@@ -9,7 +9,6 @@ import { NoClusterConfigError } from '../cluster/index.js';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-
 export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();
   // KUBECONFIG may list several files, merged in order (the first file's current context wins).

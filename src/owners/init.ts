@@ -2,14 +2,7 @@
 import { InvalidRequestError } from '../errors/index.js';
 import { initGitopsRepo } from '../gitops/index.js';
 import { emptyGrantsFile } from '../grants/index.js';
-import {
-  CODEOWNERS_FILE,
-  GITATTRIBUTES_FILE,
-  GRANTS_FILE,
-  README_FILE,
-  VERIFY_WORKFLOW_FILE,
-  WORKSPACE_FILE,
-} from '../layout/index.js';
+import { CODEOWNERS_FILE, GITATTRIBUTES_FILE, GRANTS_FILE, README_FILE, VERIFY_WORKFLOW_FILE, WORKSPACE_FILE } from '../layout/index.js';
 import { stringifyRecord } from '../records/index.js';
 import { renderGenerated } from '../render/index.js';
 import { workspaceNamespace } from '../spec/index.js';

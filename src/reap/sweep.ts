@@ -70,31 +70,31 @@ export async function reapPreviews(store: GitopsStore, options: ReapOptions): Pr
   const planned = await withFreshTip(
     store,
     async (snapshot) => {
-    const state = snapshot.commit === first.commit ? initial : await readState(snapshot);
-    const plan = planReap({
-      records: state.records,
-      apps: state.apps,
-      listings,
-      listedAt,
-      traffic,
-      idleDays,
-      now,
-      maxDeletions: options.maxDeletions,
-      force: options.force,
-    });
-    if (options.dryRun || plan.stoppedByLimit || plan.reap.length === 0) return { plan, state, commit: undefined };
-    const changes = new Map<string, null>();
-    for (const item of plan.reap) {
-      changes.set(branchDeployDir(item.app, item.slug), null);
-      changes.set(renderedDir(item.app, item.slug), null);
-    }
-    const commit = await store.commit({
-      parent: snapshot.commit,
-      changes,
-      message: reapMessage(plan.reap),
-      author: systemCommitter('reap', now),
-    });
-    return { plan, state, commit };
+      const state = snapshot.commit === first.commit ? initial : await readState(snapshot);
+      const plan = planReap({
+        records: state.records,
+        apps: state.apps,
+        listings,
+        listedAt,
+        traffic,
+        idleDays,
+        now,
+        maxDeletions: options.maxDeletions,
+        force: options.force,
+      });
+      if (options.dryRun || plan.stoppedByLimit || plan.reap.length === 0) return { plan, state, commit: undefined };
+      const changes = new Map<string, null>();
+      for (const item of plan.reap) {
+        changes.set(branchDeployDir(item.app, item.slug), null);
+        changes.set(renderedDir(item.app, item.slug), null);
+      }
+      const commit = await store.commit({
+        parent: snapshot.commit,
+        changes,
+        message: reapMessage(plan.reap),
+        author: systemCommitter('reap', now),
+      });
+      return { plan, state, commit };
     },
     options.maxAttempts,
   );

@@ -21,7 +21,10 @@ export interface TrafficWindow {
 /** Traffic could not be read; no preview is reaped for idleness until it can. */
 export class TrafficError extends X1Error {
   constructor(where: string, detail: string, advice: string) {
-    super('unavailable', `cannot read preview traffic from Prometheus at ${where}: ${detail}; no preview is reaped for idleness: ${advice}`);
+    super(
+      'unavailable',
+      `cannot read preview traffic from Prometheus at ${where}: ${detail}; no preview is reaped for idleness: ${advice}`,
+    );
   }
 }
 

@@ -9,7 +9,10 @@ export class RecordFileError extends X1Error {
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super('invalid', `${file} is not valid: ${problems.join('; ')}. Fix the file (or revert the commit that changed it) and run the command again.`);
+    super(
+      'invalid',
+      `${file} is not valid: ${problems.join('; ')}. Fix the file (or revert the commit that changed it) and run the command again.`,
+    );
   }
 }
 

@@ -57,4 +57,3 @@ export function renderJobsBootstrap(ws: WorkspaceConfig): RenderedFiles {
   });
   return objectFolder(JOBS_DIR, HEADER, chart.toJson() as Record<string, unknown>[]);
 }
-

@@ -54,4 +54,3 @@ export class BranchListingError extends X1Error {
     super('unavailable', `cannot list the branches of ${repo}: ${detail}; treat no branch as deleted, ${ADVICE[reason]}`, options);
   }
 }
-

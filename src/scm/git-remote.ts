@@ -151,4 +151,3 @@ function httpListingError(shown: string, error: unknown, secrets: readonly strin
   }
   return new BranchListingError(shown, 'unreachable', `the request failed: ${message}`);
 }
-

@@ -46,4 +46,3 @@ export function gitHubWebHost(options: { readonly baseUrl?: string; readonly web
   const api = new URL(options.baseUrl ?? DEFAULT_GITHUB_API);
   return api.host === 'api.github.com' ? 'github.com' : api.host.toLowerCase();
 }
-

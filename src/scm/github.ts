@@ -14,7 +14,6 @@ import { MemoryEtagCache, type EtagCache } from './etag-cache.js';
 import { X1Error } from '../errors/index.js';
 import { DEFAULT_GITHUB_API, gitHubWebHost, parseGitHubRepoUrl, type RepoCoordinates } from './github-urls.js';
 
-
 /** Where warnings go (rate limits, retries). Lines never carry a token. */
 export interface ScmLog {
   warn(message: string): void;
@@ -70,7 +69,10 @@ export class GitHubRequestError extends X1Error {
 /** A caller mistake in the arguments; fix the call. */
 export class InvalidCommentMarkerError extends X1Error {
   constructor(marker: string) {
-    super('internal', `the comment marker ${JSON.stringify(marker)} is not a hidden HTML comment; pass one like "<!-- x1deploy:preview -->"`);
+    super(
+      'internal',
+      `the comment marker ${JSON.stringify(marker)} is not a hidden HTML comment; pass one like "<!-- x1deploy:preview -->"`,
+    );
   }
 }
 

@@ -7,7 +7,6 @@ import type { GitopsStore } from '../records/index.js';
 import type { VerifyProblem } from './problems.js';
 import { deployFiles, readGrants, type Specs } from './specs.js';
 
-
 export interface PullRequestBase {
   /** How the user named the target, for messages: a branch, tag or commit. */
   readonly name: string;

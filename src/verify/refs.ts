@@ -11,7 +11,7 @@ import { X1Error } from '../errors/index.js';
 export class UnknownBaseError extends X1Error {
   constructor(ref: string, dir: string) {
     super(
-'invalid',
+      'invalid',
       `--base ${ref} is not a branch, tag or commit of ${dir}; fetch it first (in CI: check out with fetch-depth: 0 and pass origin/<target branch>)`,
     );
   }

@@ -48,11 +48,7 @@ export async function readSpecs(store: GitopsStore, commit: string): Promise<Spe
   await parsed(GRANTS_FILE, GrantsFileSchema);
 
   const appFiles = await store.listFiles(commit, APPS_DIR);
-  const deployTexts = await readTexts(
-    store,
-    commit,
-    appFiles.filter(isDeployFile),
-  );
+  const deployTexts = await readTexts(store, commit, appFiles.filter(isDeployFile));
   const records = new Map<string, DeployRecord>();
   for (const path of appFiles) {
     const where = parseRepoPath(path);
@@ -77,11 +73,7 @@ export function deployFileParts(path: string): { app: string; slug: string } | u
 
 /** Every apps/<app>/branches/<slug>/deploy.yaml at `commit`, as text. */
 export async function deployFiles(store: GitopsStore, commit: string): Promise<Map<string, string>> {
-  return readTexts(
-    store,
-    commit,
-    (await store.listFiles(commit, APPS_DIR)).filter(isDeployFile),
-  );
+  return readTexts(store, commit, (await store.listFiles(commit, APPS_DIR)).filter(isDeployFile));
 }
 
 async function readTexts(store: GitopsStore, commit: string, paths: readonly string[]): Promise<Map<string, string>> {

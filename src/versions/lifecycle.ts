@@ -7,6 +7,7 @@
 // The preview serves `current_version` (always a version with an image digest). Until one exists,
 // the branch renders its newest version with replicas 0: nothing runs an image that was never built.
 import type { BranchStatus, DeployRecord, Version, VersionSpec } from '../records/index.js';
+import { pinnedImageRef } from '../spec/index.js';
 
 export interface NewVersion {
   readonly commit_sha: string;
@@ -155,7 +156,11 @@ export interface ServedVersion {
 export function servedVersion(record: DeployRecord, defaultReplicas: number): ServedVersion {
   const current = currentVersion(record);
   if (current?.digest) {
-    return { version: current, image: `${current.image_ref}@${current.digest}`, replicas: current.spec.replicas ?? defaultReplicas };
+    return {
+      version: current,
+      image: pinnedImageRef(current.image_ref, current.digest),
+      replicas: current.spec.replicas ?? defaultReplicas,
+    };
   }
   const latest = latestVersion(record);
   return { version: latest, image: latest.image_ref, replicas: 0 };

@@ -1,7 +1,16 @@
 // x1deploy.yaml: one workspace's settings. This schema is the single source for the type, the
 // validation of the file on every read, and the defaults `init` writes.
 import { z } from 'zod';
-import { branchNameProblem, defaultBuildNamespace, defaultCacheRepo, isDnsLabel, isDnsSubdomain, isQuantity, isSourceRepoUrl, WORKSPACE_HOST_SUFFIX_MAX } from '../spec/index.js';
+import {
+  branchNameProblem,
+  defaultBuildNamespace,
+  defaultCacheRepo,
+  isDnsLabel,
+  isDnsSubdomain,
+  isQuantity,
+  isSourceRepoUrl,
+  WORKSPACE_HOST_SUFFIX_MAX,
+} from '../spec/index.js';
 
 const dnsLabel = (what: string, max = 63) =>
   z.string().refine((s) => isDnsLabel(s) && s.length <= max, {
