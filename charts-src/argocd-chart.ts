@@ -1,7 +1,10 @@
 // Argo CD bootstrap of one workspace: an AppProject that confines everything to the workspace, an
 // ApplicationSet with one Application per branch deploy folder, and an Application for the shared
 // objects. Names are explicit, so nothing depends on construct paths.
-import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
+import { Application } from '../imports/argoproj-application-argoproj.io.js';
+import { ApplicationSet } from '../imports/argoproj-applicationset-argoproj.io.js';
+import { AppProject } from '../imports/argoproj-appproject-argoproj.io.js';
 import type { Construct } from 'constructs';
 
 export interface ArgoCdChartProps extends ChartProps {
@@ -36,7 +39,7 @@ export class ArgoCdChart extends Chart {
   constructor(scope: Construct, id: string, props: ArgoCdChartProps) {
     super(scope, id, { namespace: props.argoNamespace, labels: { ...props.labels }, disableResourceNameHashes: true });
     const destination = { server: IN_CLUSTER, namespace: props.targetNamespace };
-    const source = (path: string) => ({ repoURL: props.repoUrl, targetRevision: props.branch, path });
+    const source = (path: string) => ({ repoUrl: props.repoUrl, targetRevision: props.branch, path });
     const syncPolicy = {
       automated: { prune: true, selfHeal: true },
       // No CreateNamespace: the workspace namespace exists before its previews. FailOnSharedResource
@@ -45,9 +48,7 @@ export class ArgoCdChart extends Chart {
       retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
     };
 
-    new ApiObject(this, 'project', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'AppProject',
+    new AppProject(this, 'project', {
       metadata: { name: props.name },
       spec: {
         description: props.description,
@@ -58,14 +59,12 @@ export class ArgoCdChart extends Chart {
       },
     });
 
-    new ApiObject(this, 'previews', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'ApplicationSet',
+    new ApplicationSet(this, 'previews', {
       metadata: { name: props.name },
       spec: {
         goTemplate: true,
         goTemplateOptions: ['missingkey=error'],
-        generators: [{ git: { repoURL: props.repoUrl, revision: props.branch, directories: [{ path: props.previewDirs }] } }],
+        generators: [{ git: { repoUrl: props.repoUrl, revision: props.branch, directories: [{ path: props.previewDirs }] } }],
         template: {
           metadata: {
             name: props.applicationName,
@@ -77,9 +76,7 @@ export class ArgoCdChart extends Chart {
       },
     });
 
-    new ApiObject(this, 'shared', {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
+    new Application(this, 'shared', {
       metadata: { name: props.name, finalizers: [RESOURCES_FINALIZER] },
       spec: { project: props.name, source: source(props.sharedDir), destination, syncPolicy },
     });

@@ -116,9 +116,7 @@ export class BranchDeployChart extends Chart {
     );
     ingress.addTls([{ hosts: [props.host], secret: kplus.Secret.fromSecretName(this, 'tls-secret', props.tls.secretName) }]);
 
-    new ApiObject(this, 'network-policy', {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
+    new kplus.k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: { name: props.name },
       spec: {
         podSelector: { matchLabels: selector },
@@ -129,7 +127,7 @@ export class BranchDeployChart extends Chart {
               { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.ingressControllerNamespace } } },
               { podSelector: {} },
             ],
-            ports: props.ports.map((port) => ({ protocol: 'TCP', port })),
+            ports: props.ports.map((port) => ({ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) })),
           },
         ],
       },

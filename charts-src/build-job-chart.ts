@@ -2,7 +2,9 @@
 // Dockerfile and pushes one tag. The Job is created by `x1deploy build` (not synced by the gitops
 // engine), in the workspace's build namespace: Kaniko needs root and a writable root filesystem,
 // which Pod Security "baseline" allows and the previews' "restricted" namespace does not.
-import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { quantities } from './jobs-chart.js';
 import type { Construct } from 'constructs';
 
 /** Where Kaniko writes the image digest: the kubelet reads it back as the container's termination message. */
@@ -65,9 +67,7 @@ export function kanikoArgs(props: BuildJobChartProps): string[] {
 export class BuildJobChart extends Chart {
   constructor(scope: Construct, id: string, props: BuildJobChartProps) {
     super(scope, id, { namespace: props.namespace, disableResourceNameHashes: true });
-    new ApiObject(this, 'job', {
-      apiVersion: 'batch/v1',
-      kind: 'Job',
+    new k8s.KubeJob(this, 'job', {
       metadata: { name: props.name, labels: { ...props.labels }, annotations: { ...props.annotations } },
       spec: {
         activeDeadlineSeconds: props.activeDeadlineSeconds,
@@ -89,7 +89,7 @@ export class BuildJobChart extends Chart {
                 imagePullPolicy: 'IfNotPresent',
                 args: kanikoArgs(props),
                 env: [{ name: 'GIT_TOKEN', valueFrom: { secretKeyRef: { name: props.gitTokenSecret, key: 'token', optional: true } } }],
-                resources: { requests: { ...props.resources.requests }, limits: { ...props.resources.limits } },
+                resources: { requests: quantities(props.resources.requests), limits: quantities(props.resources.limits) },
                 // Kaniko unpacks the base image over its own root filesystem and needs the default
                 // capabilities (chown, setuid, …) to do it: baseline, not restricted. Privilege
                 // escalation stays allowed: a Dockerfile's RUN under a USER may call setuid tools.

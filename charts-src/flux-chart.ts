@@ -1,7 +1,10 @@
 // Flux bootstrap of one workspace: a GitRepository and one Kustomization over rendered/, applied
 // as a tenant service account whose Role covers only the kinds x1deploy renders, in the workspace
 // namespace only. Names are explicit, so nothing depends on construct paths.
-import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Kustomization, KustomizationSpecSourceRefKind } from '../imports/kustomize-kustomization-kustomize.toolkit.fluxcd.io.js';
+import { GitRepository } from '../imports/source-gitrepository-source.toolkit.fluxcd.io.js';
 import type { Construct } from 'constructs';
 
 export interface FluxChartProps extends ChartProps {
@@ -29,29 +32,21 @@ export class FluxChart extends Chart {
   constructor(scope: Construct, id: string, props: FluxChartProps) {
     super(scope, id, { namespace: props.namespace, labels: { ...props.labels }, disableResourceNameHashes: true });
 
-    new ApiObject(this, 'service-account', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
+    new k8s.KubeServiceAccount(this, 'service-account', {
       metadata: { name: props.serviceAccountName },
       automountServiceAccountToken: false,
     });
-    new ApiObject(this, 'role', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
+    new k8s.KubeRole(this, 'role', {
       metadata: { name: props.serviceAccountName },
       rules: props.rules.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: VERBS })),
     });
-    new ApiObject(this, 'role-binding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
+    new k8s.KubeRoleBinding(this, 'role-binding', {
       metadata: { name: props.serviceAccountName },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: props.serviceAccountName },
       subjects: [{ kind: 'ServiceAccount', name: props.serviceAccountName, namespace: props.namespace }],
     });
 
-    new ApiObject(this, 'source', {
-      apiVersion: 'source.toolkit.fluxcd.io/v1',
-      kind: 'GitRepository',
+    new GitRepository(this, 'source', {
       metadata: { name: props.name },
       spec: {
         // Polling finds new commits; the Kustomization runs as soon as a new revision is fetched.
@@ -63,12 +58,10 @@ export class FluxChart extends Chart {
       },
     });
 
-    new ApiObject(this, 'sync', {
-      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
-      kind: 'Kustomization',
+    new Kustomization(this, 'sync', {
       metadata: { name: props.name },
       spec: {
-        sourceRef: { kind: 'GitRepository', name: props.name },
+        sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: props.name },
         path: props.path,
         prune: true,
         targetNamespace: props.namespace,

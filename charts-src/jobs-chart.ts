@@ -3,7 +3,8 @@
 // create Jobs and read their pods and logs in the build namespace, and only read in the workspace
 // namespace. The build namespace is Pod Security "baseline" because Kaniko needs root; x1deploy's
 // own pods still pass "restricted".
-import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 
 export const JOBS_SERVICE_ACCOUNT = 'x1deploy-jobs';
@@ -41,9 +42,7 @@ export class JobsChart extends Chart {
     super(scope, id, { labels: MANAGED, disableResourceNameHashes: true });
     const ns = props.buildNamespace;
 
-    new ApiObject(this, 'build-namespace', {
-      apiVersion: 'v1',
-      kind: 'Namespace',
+    new k8s.KubeNamespace(this, 'build-namespace', {
       metadata: {
         name: ns,
         labels: {
@@ -58,9 +57,7 @@ export class JobsChart extends Chart {
       },
     });
 
-    new ApiObject(this, 'service-account', {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
+    new k8s.KubeServiceAccount(this, 'service-account', {
       metadata: { name: JOBS_SERVICE_ACCOUNT, namespace: ns },
       automountServiceAccountToken: false,
     });
@@ -80,9 +77,7 @@ export class JobsChart extends Chart {
     const registryArgs = props.registryUrl ? ['--registry-url', props.registryUrl] : [];
     const buildArgs = ['build', '--repo', props.gitopsRepo, '--concurrency', String(props.build.concurrency), ...registryArgs, '--json'];
     if (props.build.mode === 'cron') {
-      new ApiObject(this, 'build-cronjob', {
-        apiVersion: 'batch/v1',
-        kind: 'CronJob',
+      new k8s.KubeCronJob(this, 'build-cronjob', {
         metadata: { name: 'x1deploy-build', namespace: ns },
         spec: {
           schedule: props.build.schedule,
@@ -106,9 +101,7 @@ export class JobsChart extends Chart {
       });
     } else {
       const labels = { ...MANAGED, 'app.kubernetes.io/component': 'build' };
-      new ApiObject(this, 'build-deployment', {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
+      new k8s.KubeDeployment(this, 'build-deployment', {
         metadata: { name: 'x1deploy-build', namespace: ns },
         spec: {
           replicas: 1,
@@ -120,9 +113,7 @@ export class JobsChart extends Chart {
       });
     }
 
-    new ApiObject(this, 'reap-cronjob', {
-      apiVersion: 'batch/v1',
-      kind: 'CronJob',
+    new k8s.KubeCronJob(this, 'reap-cronjob', {
       metadata: { name: 'x1deploy-reap', namespace: ns },
       spec: {
         schedule: props.reap.schedule,
@@ -148,12 +139,10 @@ export class JobsChart extends Chart {
     });
   }
 
-  private roleWithBinding(kind: string, namespace: string, subjectNamespace: string, rules: Record<string, unknown>[]): void {
+  private roleWithBinding(kind: string, namespace: string, subjectNamespace: string, rules: k8s.PolicyRule[]): void {
     const name = `x1deploy-${kind}`;
-    new ApiObject(this, `role-${kind}`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules });
-    new ApiObject(this, `rolebinding-${kind}`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
+    new k8s.KubeRole(this, `role-${kind}`, { metadata: { name, namespace }, rules });
+    new k8s.KubeRoleBinding(this, `rolebinding-${kind}`, {
       metadata: { name, namespace },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
       subjects: [{ kind: 'ServiceAccount', name: JOBS_SERVICE_ACCOUNT, namespace: subjectNamespace }],
@@ -161,12 +150,7 @@ export class JobsChart extends Chart {
   }
 
   /** x1deploy's own pods pass Pod Security "restricted", even in the baseline build namespace. */
-  private podSpec(
-    props: JobsChartProps,
-    args: string[],
-    restartPolicy: 'Never' | 'Always',
-    extraEnv: Record<string, unknown>[] = [],
-  ): Record<string, unknown> {
+  private podSpec(props: JobsChartProps, args: string[], restartPolicy: 'Never' | 'Always', extraEnv: k8s.EnvVar[] = []): k8s.PodSpec {
     return {
       serviceAccountName: JOBS_SERVICE_ACCOUNT,
       automountServiceAccountToken: true,
@@ -192,7 +176,7 @@ export class JobsChart extends Chart {
             secretEnv('X1DEPLOY_REGISTRY_PASSWORD', props.registryLoginSecret, 'password', true),
             ...extraEnv,
           ],
-          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+          resources: { requests: quantities({ cpu: '50m', memory: '128Mi' }), limits: quantities({ cpu: '500m', memory: '512Mi' }) },
           securityContext: {
             allowPrivilegeEscalation: false,
             privileged: false,
@@ -205,12 +189,17 @@ export class JobsChart extends Chart {
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
         },
       ],
-      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } }],
     };
   }
 }
 
 /** An env var read from a Secret key: the value never appears in the manifest. */
-function secretEnv(name: string, secret: string, key: string, optional: boolean): Record<string, unknown> {
+function secretEnv(name: string, secret: string, key: string, optional: boolean): k8s.EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key, optional } } };
+}
+
+/** Kubernetes quantities, verbatim. */
+export function quantities(amounts: Readonly<Record<string, string>>): Record<string, k8s.Quantity> {
+  return Object.fromEntries(Object.entries(amounts).map(([k, v]) => [k, k8s.Quantity.fromString(v)]));
 }

@@ -1,7 +1,13 @@
 // Objects shared by a workspace's previews, synced from rendered/_workspace/: one wildcard
 // certificate per app (`*.<app>.<workspace-slug>.<domain>` covers every preview host of that app;
 // a single workspace wildcard cannot, as the hosts are two labels deep).
-import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import {
+  Certificate,
+  CertificateSpecPrivateKeyAlgorithm,
+  CertificateSpecPrivateKeyRotationPolicy,
+} from '../imports/cert-manager-certificate-cert-manager.io.js';
 import type { Construct } from 'constructs';
 
 export interface AppCertificate {
@@ -32,43 +38,47 @@ export class WorkspaceChart extends Chart {
       labels: { 'app.kubernetes.io/managed-by': 'x1deploy' },
       disableResourceNameHashes: true,
     });
-    new ApiObject(this, 'quota', {
-      apiVersion: 'v1',
-      kind: 'ResourceQuota',
+    const q = (value: string | number) => k8s.Quantity.fromString(String(value));
+    new k8s.KubeResourceQuota(this, 'quota', {
       metadata: { name: 'x1deploy-previews' },
       spec: {
         hard: {
-          pods: String(props.quota.pods),
-          'requests.cpu': props.quota.cpu,
-          'requests.memory': props.quota.memory,
-          'limits.cpu': props.quota.cpu,
-          'limits.memory': props.quota.memory,
+          pods: q(props.quota.pods),
+          'requests.cpu': q(props.quota.cpu),
+          'requests.memory': q(props.quota.memory),
+          'limits.cpu': q(props.quota.cpu),
+          'limits.memory': q(props.quota.memory),
           // Previews are reached through the Ingress only.
-          'services.loadbalancers': '0',
-          'services.nodeports': '0',
+          'services.loadbalancers': q(0),
+          'services.nodeports': q(0),
         },
       },
     });
-    new ApiObject(this, 'limit-range', {
-      apiVersion: 'v1',
-      kind: 'LimitRange',
+    const amounts = (a: ResourceAmounts) => ({ cpu: q(a.cpu), memory: q(a.memory) });
+    new k8s.KubeLimitRange(this, 'limit-range', {
       metadata: { name: 'x1deploy-defaults' },
       spec: {
         limits: [
-          { type: 'Container', defaultRequest: { ...props.containerDefaults.requests }, default: { ...props.containerDefaults.limits } },
+          {
+            type: 'Container',
+            defaultRequest: amounts(props.containerDefaults.requests),
+            default: amounts(props.containerDefaults.limits),
+          },
         ],
       },
     });
     for (const cert of props.certificates) {
-      new ApiObject(this, `certificate-${cert.name}`, {
-        apiVersion: 'cert-manager.io/v1',
-        kind: 'Certificate',
+      new Certificate(this, `certificate-${cert.name}`, {
         metadata: { name: cert.name },
         spec: {
           secretName: cert.secretName,
           dnsNames: [cert.dnsName],
           issuerRef: { group: 'cert-manager.io', kind: props.issuer.kind, name: props.issuer.name },
-          privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+          privateKey: {
+            algorithm: CertificateSpecPrivateKeyAlgorithm.ECDSA,
+            size: 256,
+            rotationPolicy: CertificateSpecPrivateKeyRotationPolicy.ALWAYS,
+          },
         },
       });
     }
