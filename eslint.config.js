@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', 'dist/**', 'node_modules/**', 'reports/**', '.stryker-tmp/**', 'imports/**'] },
+  { ignores: ['.dependency-cruiser.cjs', 'scratch/**', 'dist/**', 'node_modules/**', 'reports/**', '.stryker-tmp/**', 'imports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
