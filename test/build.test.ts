@@ -17,6 +17,7 @@ import {
 import { ClusterError } from '../src/cluster/index.js';
 import { registryClient, RegistryError } from '../src/registry/index.js';
 import { deployBranch } from '../src/deploy/index.js';
+import { grantDeploy } from '../src/owners/index.js';
 import type { GitopsStore } from '../src/records/index.js';
 import { kubeBuildCluster, loadKubeConfig } from '../src/k8s/index.js';
 import type { DeployRecord } from '../src/records/index.js';
@@ -340,6 +341,28 @@ describe.skipIf(skip)('x1deploy build', () => {
     expect((await buildPass(w.store, options())).map((e) => `v${e.version}:${e.kind}`)).toEqual(['v2:built']);
     expect(record(w).versions.map((v) => v.status)).toEqual(['superseded', 'live']);
     expect(posted(w)).toHaveLength(1);
+  });
+
+  it('builds a version proposed for review ahead of the merge, records nothing, and records it at once when merged', async () => {
+    const w = await workspace();
+    await grantDeploy(w.store, { agent: 'agent-8', app: 'api', branches: '*', mode: 'review', by: 'owner' });
+    const { answer } = await deployBranch(w.store, request({ repo: REPO, branch: 'feat/review' }), { agent: 'agent-8' });
+    const proposal = `x1deploy/api/${branchSlug('api', 'feat/review')}`;
+    expect(answer.gitops_branch).toBe(proposal);
+    const head = git(w.dir, 'rev-parse', 'main');
+    const first = await buildPass(w.store, options());
+    expect(first.map((e) => `${e.branch} v${e.version}:${e.kind}`)).toEqual(['feat/review v1:started']);
+    fake.succeed(first[0]!.job, { digest: await registry.pushImage(`ws/${w.id}/app-api`, SHA_A) });
+    const second = await buildPass(w.store, options());
+    expect(second).toEqual([
+      expect.objectContaining({ kind: 'prebuilt', gitops_branch: proposal, digest: expect.stringMatching(/^sha256:/) }),
+    ]);
+    expect(git(w.dir, 'rev-parse', 'main')).toBe(head);
+    // The reviewer merges the proposal: the next pass finds the finished Job and records it.
+    git(w.dir, 'merge', '--ff-only', '-q', proposal);
+    const merged = await buildPass(w.store, options());
+    expect(merged.map((e) => `${e.branch} v${e.version}:${e.kind}`)).toEqual(['feat/review v1:built']);
+    expect(record(w, 'feat/review').versions[0]).toMatchObject({ status: 'live', digest: expect.stringMatching(/^sha256:/) });
   });
 
   it('records a version it cannot build (no source repo) as failed, saying why, without a Job', async () => {

@@ -128,6 +128,34 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
     expect(comments[0]!.body).toMatch(/\| 1 \| live \(live\) \| 333333333333 \|/);
   });
 
+  it('a review-mode rollback proposes on the gitops branch and opens its pull request, leaving main alone', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const branch = 'feat/rollback';
+    github.state.repo('acme/api').addBranch(branch, '5'.repeat(40));
+    const first = await deployBranch(store, request({ branch, commit_sha: '5'.repeat(40) }), { agent: 'agent-7' });
+    const slug = first.answer.slug;
+    await recordBuildOutcome(store, { app: 'api', slug, version: 1 }, { ok: true, digest: `sha256:${'5'.repeat(64)}` });
+    await deployBranch(store, request({ branch, commit_sha: '6'.repeat(40) }), { agent: 'agent-7' });
+    await recordBuildOutcome(store, { app: 'api', slug, version: 2 }, { ok: true, digest: `sha256:${'6'.repeat(64)}` });
+    const main = git(join(root, 'gitops.git'), 'rev-parse', 'main');
+    const pulls = github.state.repo('acme/gitops').pulls.length;
+
+    const { answer, commit } = await rollbackBranch(store, { app: 'api', branch }, { agent: 'agent-3', review });
+    expect(answer).toMatchObject({ mode: 'review', version: 1, previous_version: 2, gitops_branch: `x1deploy/api/${slug}` });
+    expect(answer.review_error).toBeUndefined();
+    expect(git(join(root, 'gitops.git'), 'rev-parse', 'main')).toBe(main);
+    expect(git(join(root, 'gitops.git'), 'rev-parse', answer.gitops_branch!)).toBe(commit);
+    const opened = github.state.repo('acme/gitops').pulls;
+    expect(opened).toHaveLength(pulls + 1);
+    expect(opened[opened.length - 1]).toMatchObject({
+      state: 'open',
+      head: answer.gitops_branch,
+      base: 'main',
+      title: `Roll back api ${branch} to version 1 (from 2)`,
+    });
+    expect(answer.pull_request).toMatch(/\/acme\/gitops\/pull\/\d+$/);
+  });
+
   it('GitHub failing after the push is reported with the answer; the gitops change stands', async () => {
     const store = await openRemoteStore(url, { cacheDir: tempDir() });
     await recordBuildOutcome(

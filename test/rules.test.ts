@@ -3,13 +3,34 @@
 // that must leave other agents' grants alone. Plus the pure plans of build passes and rollbacks.
 import { describe, expect, it } from 'vitest';
 import { buildJobName, planBuildPass, type BuildObservation, type BuildTarget } from '../src/build/index.js';
-import { planRollback, rollbackTarget, RollbackRefusedError } from '../src/deploy/index.js';
-import { DeniedError } from '../src/errors/index.js';
-import { addGrant, authorize, emptyGrantsFile, NothingToRevokeError, revokeGrants, type GrantsFile } from '../src/grants/index.js';
-import { deployRecordPath, renderedDir } from '../src/layout/index.js';
-import { UnknownBranchDeployError, type DeployRecord, type Version, type VersionSpec } from '../src/records/index.js';
+import { planRollback, rollbackBranch, rollbackTarget, RollbackRefusedError } from '../src/deploy/index.js';
+import { DeniedError, errorText, InvalidRequestError } from '../src/errors/index.js';
+import {
+  addGrant,
+  authorize,
+  BranchPatternSchema,
+  branchMatches,
+  emptyGrantsFile,
+  NothingToRevokeError,
+  revokeGrants,
+  type GrantsFile,
+} from '../src/grants/index.js';
+import { deployRecordPath, parseRepoPath, renderedDir } from '../src/layout/index.js';
+import {
+  appWildcardSecretName,
+  defaultBuildNamespace,
+  defaultCacheRepo,
+  hexHash,
+  imageRef,
+  imageRepository,
+  isDnsLabel,
+  perHostTlsSecretName,
+  pinnedImageRef,
+} from '../src/spec/index.js';
+import { UnknownBranchDeployError, type DeployRecord, type GitopsStore, type Version, type VersionSpec } from '../src/records/index.js';
 import {
   addVersion,
+  branchStatus,
   firstVersion,
   previousBuiltVersion,
   recordBuild,
@@ -21,6 +42,7 @@ import { defaultWorkspaceConfig } from '../src/workspace/index.js';
 
 const spec: VersionSpec = { dockerfile: 'Dockerfile', ports: [8080] };
 const sha = (c: string) => c.repeat(40);
+const SHA = sha('a');
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
 const next = (c: string, s: VersionSpec = spec, minute = 0) => ({
@@ -171,8 +193,15 @@ describe('grant edits leave other agents alone', () => {
     file = addGrant(file, { agent: 'agent-1', app: 'api', branches: 'release/**', mode: 'auto', by: 'owner', now }).file;
     const edit = revokeGrants(file, { agent: 'agent-1', app: 'api', branches: 'release/**', by: 'boss', now: later });
     expect(edit.file.grants.filter((g) => g.revoked_at !== undefined).map((g) => g.branches)).toEqual(['release/**']);
-    expect(() => revokeGrants(edit.file, { agent: 'agent-1', app: 'api', branches: 'release/**', by: 'boss', now: later })).toThrow(
-      new NothingToRevokeError({ agent: 'agent-1', app: 'api', branches: 'release/**', by: 'boss', now: later }, ['feat/*']),
+    // Revoking it again is "already so": no change, no error.
+    expect(revokeGrants(edit.file, { agent: 'agent-1', app: 'api', branches: 'release/**', by: 'boss', now: later })).toMatchObject({
+      changed: false,
+      file: edit.file,
+      summary: "agent-1's grant for api on release/** is revoked already; nothing changed",
+    });
+    // A pattern never held is an error that says what is held.
+    expect(() => revokeGrants(edit.file, { agent: 'agent-1', app: 'api', branches: 'hotfix/*', by: 'boss', now: later })).toThrow(
+      new NothingToRevokeError({ agent: 'agent-1', app: 'api', branches: 'hotfix/*', by: 'boss', now: later }, ['feat/*']),
     );
     expect(() => revokeGrants(edit.file, { agent: 'agent-3', app: 'api', by: 'boss', now: later })).toThrow(
       /agent-3 holds no active grant for api$/,
@@ -204,6 +233,32 @@ describe('planRollback', () => {
       expect(plan.change.message).toMatch(/^Roll back api feat\/x to version 1 \(from 2\)/);
       expect(plan.change.message).toContain('X1-Agent: agent-1');
     }
+  });
+
+  it('says in the commit which version, from which, at which commit, and who asked', () => {
+    const plan = planRollback(
+      { workspace, record, authorization: { allowed: true, mode: 'auto', grant: {} as never } },
+      { app: 'api', branch: 'feat/x', to: 1 },
+      who,
+    );
+    expect(plan.change.message.split('\n').slice(0, 3)).toEqual([
+      'Roll back api feat/x to version 1 (from 2)',
+      '',
+      `agent-1 made version 1 (${sha('a').slice(0, 12)}) current again; its image is served by digest, no rebuild.`,
+    ]);
+    const nothingServed = { ...record, current_version: undefined, status: 'pending' as const };
+    const fromNothing = planRollback(
+      { workspace, record: nothingServed as DeployRecord, authorization: { allowed: true, mode: 'auto', grant: {} as never } },
+      { app: 'api', branch: 'feat/x', to: 2 },
+      who,
+    );
+    expect(fromNothing.answer.previous_version).toBeNull();
+    expect(fromNothing.change.message.split('\n')[0]).toBe('Roll back api feat/x to version 2');
+    const onlyPending = firstVersion(base, next('a')).record;
+    expect(() => rollbackTarget(onlyPending, undefined)).toThrow('api feat/x has no built version before now to roll back to');
+    expect(() => rollbackTarget(recordBuild(onlyPending, 1, built('a', 1)), undefined)).toThrow(
+      'api feat/x has no built version before version 1 to roll back to',
+    );
   });
 
   it('refuses without a grant, and for a branch it does not know', () => {
@@ -271,5 +326,202 @@ describe('planBuildPass', () => {
     expect(plan([a, sameImage], [])).toEqual(['a v1 start', 'b v1 waiting same-image']);
     const noRepo = { ...target('c', 'c', 1, 2), repo: undefined };
     expect(plan([noRepo], [])).toEqual(['c v1 record failed']);
+  });
+});
+
+describe('more version rules', () => {
+  it('a build going live supersedes the older pending versions, and never a failed one', () => {
+    let r = firstVersion(base, next('a')).record;
+    r = recordBuildFailure(r, 1, 'exit 1');
+    r = addVersion(r, next('b', spec, 1)).record;
+    r = addVersion(r, next('c', spec, 2)).record;
+    const live = recordBuild(r, 3, built('c', 3));
+    expect(statuses(live)).toEqual(['failed', 'superseded', 'live']);
+    expect(live.versions[0]!.failure).toBe('exit 1');
+  });
+
+  it('branchStatus: live with a current version, failed when the newest failed, else pending', () => {
+    const pending = firstVersion(base, next('a')).record;
+    expect(branchStatus({ versions: pending.versions })).toBe('pending');
+    expect(branchStatus({ versions: recordBuildFailure(pending, 1, 'x').versions })).toBe('failed');
+    expect(branchStatus({ versions: pending.versions, current_version: 1 })).toBe('live');
+    expect(branchStatus({ versions: [] })).toBe('pending');
+  });
+
+  it('an env-only change keeps the build time of the digest it reuses, the newest build of that commit', () => {
+    let r = recordBuild(firstVersion(base, next('a')).record, 1, built('a', 1));
+    r = addVersion(r, next('a', { ...spec, env: { X: '1' } }, 2)).record;
+    // Rebuilt (another digest) as a new version of the same commit.
+    r = addVersion(r, next('a', { ...spec, env: { X: '2' } }, 3)).record;
+    const rebuilt = { ...r, versions: r.versions.map((v) => (v.number === 3 ? { ...v, digest: digest('f'), built_at: at(4) } : v)) };
+    const changed = addVersion(rebuilt, next('a', { ...spec, env: { X: '3' } }, 5));
+    expect(changed.version).toMatchObject({ digest: digest('f'), built_at: at(4), deployed_at: at(5) });
+    const first = addVersion(
+      recordBuild(firstVersion(base, next('a')).record, 1, built('a', 1)),
+      next('a', { ...spec, env: { Y: '1' } }, 7),
+    );
+    expect(first.version.built_at).toBe(at(1));
+  });
+
+  it('a rollback to a version that does not exist or was never built says so', () => {
+    expect(() => rollbackTo(fourVersions(), 9, at(9))).toThrow(/version 9 has no image digest/);
+    const hand = { ...fourVersions() };
+    const noBuiltAt = { ...hand, versions: hand.versions.map((v) => (v.number === 1 ? { ...v, built_at: undefined } : v)) } as DeployRecord;
+    expect(rollbackTo(noBuiltAt, 1, at(9)).versions[0]!.built_at).toBe(at(9));
+  });
+
+  it('without a current version, the default target is the newest built version of all', () => {
+    const r = fourVersions();
+    const allBuilt = {
+      ...r,
+      current_version: undefined,
+      versions: r.versions.map((v) => ({ ...v, digest: digest(String(v.number)), status: 'superseded' as const })),
+    } as DeployRecord;
+    expect(previousBuiltVersion(allBuilt)?.number).toBe(4);
+  });
+});
+
+describe('denial reasons say what the agent holds', () => {
+  const now = '2026-01-01T00:00:00.000Z';
+  const later = '2026-01-02T00:00:00.000Z';
+  let file = emptyGrantsFile();
+  file = addGrant(file, { agent: 'a1', app: 'api', branches: 'feat/*', mode: 'auto', by: 'o', now }).file;
+  file = addGrant(file, { agent: 'a1', app: 'api', branches: 'fix/*', mode: 'review', by: 'o', now }).file;
+  file = addGrant(file, { agent: 'a2', app: 'api', branches: 'release/**', mode: 'auto', by: 'o', now }).file;
+  file = revokeGrants(file, { agent: 'a2', app: 'api', by: 'o', now: later }).file;
+  file = addGrant(file, { agent: 'a2', app: 'web', branches: '*', mode: 'auto', by: 'o', now }).file;
+  file = addGrant(file, { agent: 'a3', app: 'web', branches: 'old/*', mode: 'auto', by: 'o', now }).file;
+  file = revokeGrants(file, { agent: 'a3', app: 'web', by: 'o', now: later }).file;
+
+  it.each([
+    ['a1', 'api', 'main', 'agent a1 has no deploy grant for app api on branch main; its grants for api cover feat/*, fix/*'],
+    [
+      'a2',
+      'api',
+      'release/1',
+      `agent a2 has no deploy grant for app api on branch release/1; its grant for release/** was revoked at ${later}`,
+    ],
+    ['a2', 'api', 'main', 'agent a2 has no deploy grant for app api on branch main; it holds grants for web only'],
+    ['a3', 'web', 'main', 'agent a3 has no deploy grant for app web on branch main; it holds no deploy grants'],
+    ['a9', 'api', 'main', 'agent a9 has no deploy grant for app api on branch main; it holds no deploy grants'],
+  ])('%s %s %s', (agent, app, branch, reason) => {
+    expect(authorize(file, agent, app, branch)).toEqual({ allowed: false, reason });
+  });
+
+  it('says how to start when there is no grants.yaml', () => {
+    expect(authorize(undefined, 'a1', 'api', 'main')).toEqual({
+      allowed: false,
+      reason: 'grants.yaml is missing, so no agent may deploy; an owner grants a1 with "x1deploy grant"',
+    });
+  });
+
+  it('summarises a revoke of several grants in the plural, and a denied revoke lists what is held', () => {
+    const edit = revokeGrants(file, { agent: 'a1', app: 'api', by: 'boss', now: later });
+    expect(edit.summary).toBe("boss revoked a1's grants for api on feat/*, fix/*");
+    const one = revokeGrants(file, { agent: 'a1', app: 'api', branches: 'fix/*', by: 'boss', now: later });
+    expect(one.summary).toBe("boss revoked a1's grant for api on fix/*");
+    expect(() => revokeGrants(file, { agent: 'a1', app: 'api', branches: 'hot/*', by: 'boss', now: later })).toThrow(
+      'a1 holds no active grant for api on hot/*; its active grants for api cover feat/*, fix/*',
+    );
+  });
+
+  it('says an unchanged grant is held already, with the right article', () => {
+    expect(addGrant(file, { agent: 'a1', app: 'api', branches: 'feat/*', by: 'o', now: later }).summary).toBe(
+      'a1 already holds an auto grant for api on feat/*; nothing changed',
+    );
+    expect(addGrant(file, { agent: 'a1', app: 'api', branches: 'fix/*', by: 'o', now: later }).summary).toBe(
+      'a1 already holds a review grant for api on fix/*; nothing changed',
+    );
+  });
+
+  it('refuses a pattern picomatch cannot compile, and matches the same pattern the same way twice', () => {
+    expect(BranchPatternSchema.safeParse('feat/[').success).toBe(true);
+    expect(BranchPatternSchema.safeParse('!feat/*').success).toBe(false);
+    expect(branchMatches('feat/*', 'feat/a')).toBe(true);
+    expect(branchMatches('feat/*', 'feat/a')).toBe(true);
+    expect(branchMatches('feat/*', 'fix/a')).toBe(false);
+  });
+});
+
+describe('derived names', () => {
+  const ws = { registry: 'reg.example.com:5000', workspace: { id: 'acme' } };
+
+  it('names images, caches and TLS secrets from the workspace', () => {
+    expect(imageRepository(ws, 'api')).toBe('reg.example.com:5000/ws/acme/app-api');
+    expect(imageRef(ws, 'api', SHA)).toBe(`reg.example.com:5000/ws/acme/app-api:${SHA}`);
+    expect(defaultCacheRepo(ws)).toBe('reg.example.com:5000/ws/acme/cache');
+    expect(pinnedImageRef('r/a:1', undefined)).toBe('r/a:1');
+    expect(pinnedImageRef('r/a:1', digest('d'))).toBe(`r/a:1@${digest('d')}`);
+    expect(perHostTlsSecretName('api', 'feat-x')).toBe('api-feat-x-tls');
+    expect(appWildcardSecretName('api')).toBe('api-previews-tls');
+  });
+
+  it('puts builds in ws-<id>-builds, cut and hashed to stay a 63-character label', () => {
+    expect(defaultBuildNamespace('acme')).toBe('ws-acme-builds');
+    const fits = 'a'.repeat(63 - 'ws--builds'.length);
+    expect(defaultBuildNamespace(fits)).toBe(`ws-${fits}-builds`);
+    const long = `${'b'.repeat(50)}-${'c'.repeat(9)}`;
+    const name = defaultBuildNamespace(long);
+    expect(name).toHaveLength(63 - 9 + 9);
+    expect(name).toMatch(/^ws-b+-[0-9a-f]{8}-builds$/);
+    expect(name.endsWith(`-${hexHash(long, 8)}-builds`)).toBe(true);
+    expect(isDnsLabel(name)).toBe(true);
+    expect(defaultBuildNamespace(`${long}x`)).not.toBe(name);
+  });
+
+  it('hashes in hex, cut to the length asked for', () => {
+    expect(hexHash('x1deploy', 10)).toBe('635b45ab01'); // printf x1deploy | sha256sum
+    expect(hexHash('x1deploy', 4)).toBe('635b');
+  });
+});
+
+describe('layout edge cases', () => {
+  it.each(['apps//app.yaml', 'apps/./app.yaml', './grants.yaml', 'rendered/api/./x.yaml', 'apps/api/branches/s/../deploy.yaml'])(
+    '%s is not a layout path',
+    (path) => {
+      expect(parseRepoPath(path)).toEqual({ kind: 'other', path });
+    },
+  );
+
+  it.each([
+    ['apps/api/other.yaml', 'stray'],
+    ['apps/api/app.yaml/x', 'stray'],
+    ['apps/api/branches/s/other.yaml', 'stray'],
+    ['apps/api/other/s/deploy.yaml', 'stray'],
+    ['rendered/_workspace/a/b.yaml', 'stray'],
+    ['rendered/_workspace/a/b/c.yaml', 'stray'],
+    ['bootstrap/jobs/a/b.yaml', 'stray'],
+    ['bootstrap/other/x.yaml', 'stray'],
+  ])('%s is %s', (path, kind) => {
+    expect(parseRepoPath(path).kind).toBe(kind);
+  });
+});
+
+describe('error messages', () => {
+  it('InvalidRequestError and DeniedError carry readable messages', () => {
+    const two = new InvalidRequestError([
+      { path: 'a', message: 'x' },
+      { path: 'b', message: 'y' },
+    ]);
+    expect(two.message).toBe('invalid request: a: x; b: y');
+    expect(errorText(two)).toBe('invalid request:\n  - a: x\n  - b: y');
+    expect(new DeniedError('no grant').message).toBe('no grant');
+  });
+});
+
+describe('rollbackBranch input', () => {
+  it('refuses a malformed request before it reads the repo', async () => {
+    const untouchable = new Proxy({} as GitopsStore, {
+      get: () => {
+        throw new Error('the store must not be read');
+      },
+    });
+    await expect(rollbackBranch(untouchable, { app: 'api', branch: 'feat/x', to: 0 }, { agent: 'agent-1' })).rejects.toMatchObject({
+      name: 'InvalidRequestError',
+      issues: [{ path: 'to' }],
+    });
+    await expect(rollbackBranch(untouchable, { app: 'api', branch: 'feat/x' }, { agent: 'bad agent' })).rejects.toMatchObject({
+      issues: [{ path: 'agent' }],
+    });
   });
 });

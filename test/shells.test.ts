@@ -5,32 +5,11 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../src/cli/index.js';
+import { cliInProcess as cli } from './support/cli-in-process.js';
 import { INTERNAL_ERROR_MESSAGE } from '../src/errors/index.js';
 import { createMcpServer } from '../src/mcp/index.js';
 import type { GitopsStore } from '../src/records/index.js';
 import { makeWorkspaceRepo, repoFingerprint, request, SHA_B, tempDir } from './support/workspace-repo.js';
-
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await runCli(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
 
 describe('CLI in process', () => {
   let dir: string;
@@ -127,6 +106,7 @@ describe('MCP server in process', () => {
       listDir: (c, p) => store.listDir(c, p),
       listFiles: (c, p) => store.listFiles(c, p),
       branchHead: (n) => store.branchHead(n),
+      branches: (p) => store.branches(p),
       proposeCommit: (r) => store.proposeCommit(r),
       commit: async () => {
         throw new TypeError('socket hang up after the pack was sent');

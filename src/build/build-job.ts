@@ -16,6 +16,8 @@ export interface BuildTarget {
   readonly version: Version;
   /** The app's source repo (apps/<app>/app.yaml), if it has one. */
   readonly repo: string | undefined;
+  /** Set for a version proposed for review: the gitops branch it waits on (built ahead, never recorded). */
+  readonly proposal?: string;
 }
 
 /** The version cannot be built as requested; recorded as its failure. */

@@ -16,6 +16,8 @@ export interface BuildLoopOptions extends BuildPassOptions {
 export interface BuildOnceResult {
   /** Every outcome recorded, in order. */
   readonly recorded: RecordedEvent[];
+  /** Proposed versions built ahead of their merge, as the last pass saw them. */
+  readonly prebuilt: BuildEvent[];
   /** What was still in flight when the loop was stopped (empty when it ran to the end). */
   readonly unfinished: BuildEvent[];
   readonly passes: number;
@@ -27,9 +29,10 @@ export async function buildUntilSettled(store: GitopsStore, options: BuildLoopOp
     const events = await buildPass(store, options);
     options.onPass?.(events);
     recorded.push(...events.filter(isRecorded));
-    if (isSettled(events)) return { recorded, unfinished: [], passes };
+    const prebuilt = events.filter((e) => e.kind === 'prebuilt');
+    if (isSettled(events)) return { recorded, prebuilt, unfinished: [], passes };
     if (!(await pause(options.intervalMs, options.signal))) {
-      return { recorded, unfinished: events.filter((e) => !isRecorded(e)), passes };
+      return { recorded, prebuilt, unfinished: events.filter((e) => !isRecorded(e) && e.kind !== 'prebuilt'), passes };
     }
   }
 }

@@ -11,7 +11,7 @@
 // Only a branch's newest pending version gets a new Job: when it goes live the older ones are
 // superseded, so building them would be wasted; when it fails, the next older one is newest.
 import type { BuildCluster, KubeObject } from '../cluster/index.js';
-import { RepoSnapshot, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
+import { allProposals, RepoSnapshot, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
 import type { ImageRegistry } from '../registry/index.js';
 import type { ReviewPort } from '../review/index.js';
 import { buildNamespace, type WorkspaceConfig } from '../workspace/index.js';
@@ -48,7 +48,13 @@ export type BuildEvent =
   | (BuildRef & { readonly kind: 'started' })
   | (BuildRef & { readonly kind: 'running' })
   /** Not started yet: the concurrency limit, another version's Job pushes the same tag, or a newer version of the branch is pending. */
-  | (BuildRef & { readonly kind: 'waiting'; readonly why: 'concurrency' | 'same-image' | 'newer-version' });
+  | (BuildRef & { readonly kind: 'waiting'; readonly why: 'concurrency' | 'same-image' | 'newer-version' })
+  /**
+   * A version proposed for review was built ahead of the merge (or its build failed): nothing is
+   * recorded, since the proposal is not on the default branch; once merged, the next pass finds
+   * the image (or the Job's failure) and records it at once.
+   */
+  | (BuildRef & { readonly kind: 'prebuilt'; readonly gitops_branch: string; readonly digest?: string; readonly reason?: string });
 
 export type RecordedEvent = Extract<BuildEvent, { kind: 'found' | 'built' | 'failed' }>;
 
@@ -58,11 +64,22 @@ export function isRecorded(event: BuildEvent): event is RecordedEvent {
 
 /** Nothing started, running or waiting: a `--once` run may stop. */
 export function isSettled(events: readonly BuildEvent[]): boolean {
-  return events.every(isRecorded);
+  return events.every((e) => isRecorded(e) || e.kind === 'prebuilt');
+}
+
+/** A review-mode proposal whose pending versions the build may build ahead of the merge. */
+export interface ProposedBuild {
+  readonly record: DeployRecord;
+  readonly gitops_branch: string;
+  readonly repo: string | undefined;
 }
 
 /** Pending versions: each branch's newest first (oldest request first across branches), then the older ones. */
-export function pendingTargets(records: readonly DeployRecord[], repos: ReadonlyMap<string, string | undefined>): BuildTarget[] {
+export function pendingTargets(
+  records: readonly DeployRecord[],
+  repos: ReadonlyMap<string, string | undefined>,
+  proposals: readonly ProposedBuild[] = [],
+): BuildTarget[] {
   const newest: BuildTarget[] = [];
   const older: BuildTarget[] = [];
   for (const record of records) {
@@ -72,7 +89,17 @@ export function pendingTargets(records: readonly DeployRecord[], repos: Readonly
     );
   }
   const byAge = (a: BuildTarget, b: BuildTarget) => a.version.created_at.localeCompare(b.version.created_at);
-  return [...newest.sort(byAge), ...older.sort(byAge)];
+  // Proposals come after the default branch's work: only their newest version, and only one newer
+  // than what the default branch has.
+  const known = new Map(records.map((r) => [`${r.app}/${r.slug}`, r.versions.length]));
+  const proposed: BuildTarget[] = [];
+  for (const p of proposals) {
+    const latest = p.record.versions[p.record.versions.length - 1]!;
+    if (latest.status !== 'pending-build' || latest.number <= (known.get(`${p.record.app}/${p.record.slug}`) ?? 0)) continue;
+    const { app, branch, slug } = p.record;
+    proposed.push({ app, branch, slug, version: latest, repo: p.repo, proposal: p.gitops_branch });
+  }
+  return [...newest.sort(byAge), ...older.sort(byAge), ...proposed.sort(byAge)];
 }
 
 /** What a pass saw of one pending version's build before deciding anything. */
@@ -89,9 +116,16 @@ export type BuildAction =
   | { readonly kind: 'record'; readonly target: BuildTarget; readonly event: 'found' | 'built' | 'failed'; readonly outcome: BuildOutcome }
   | { readonly kind: 'start'; readonly target: BuildTarget; readonly job: KubeObject }
   | { readonly kind: 'running'; readonly target: BuildTarget }
-  | { readonly kind: 'waiting'; readonly target: BuildTarget; readonly why: 'concurrency' | 'same-image' | 'newer-version' };
+  | { readonly kind: 'waiting'; readonly target: BuildTarget; readonly why: 'concurrency' | 'same-image' | 'newer-version' }
+  | { readonly kind: 'prebuilt'; readonly target: BuildTarget; readonly outcome: BuildOutcome };
 
-const branchKey = (t: BuildTarget) => `${t.app}/${t.slug}`;
+// A proposal's versions are their own line: they never make the default branch's pending wait.
+const branchKey = (t: BuildTarget) => `${t.app}/${t.slug}${t.proposal ? '@proposal' : ''}`;
+
+/** The outcome of a target: recorded on the default branch, or only reported for a proposal. */
+function outcomeAction(target: BuildTarget, event: 'found' | 'built' | 'failed', outcome: BuildOutcome): BuildAction {
+  return target.proposal ? { kind: 'prebuilt', target, outcome } : { kind: 'record', target, event, outcome };
+}
 
 /** Targets (in pendingTargets order) that are their branch's newest pending version. */
 export function newestOfBranch(targets: readonly BuildTarget[]): Set<BuildTarget> {
@@ -131,9 +165,9 @@ export function planBuildPass(
     }
     if (seen.job === 'finished') {
       if (seen.digest !== undefined) {
-        actions.push({ kind: 'record', target, event: 'built', outcome: { ok: true, digest: seen.digest } });
+        actions.push(outcomeAction(target, 'built', { ok: true, digest: seen.digest }));
         wentLive.add(branchKey(target));
-      } else actions.push({ kind: 'record', target, event: 'failed', outcome: { ok: false, reason: seen.reason } });
+      } else actions.push(outcomeAction(target, 'failed', { ok: false, reason: seen.reason }));
       continue;
     }
     if (!newest.has(target)) {
@@ -141,7 +175,7 @@ export function planBuildPass(
       continue;
     }
     if (seen.registryDigest !== undefined) {
-      actions.push({ kind: 'record', target, event: 'found', outcome: { ok: true, digest: seen.registryDigest } });
+      actions.push(outcomeAction(target, 'found', { ok: true, digest: seen.registryDigest }));
       wentLive.add(branchKey(target));
       continue;
     }
@@ -158,7 +192,7 @@ export function planBuildPass(
       job = buildJobObject(ws, target);
     } catch (err) {
       if (!(err instanceof NotBuildableError)) throw err;
-      actions.push({ kind: 'record', target, event: 'failed', outcome: { ok: false, reason: err.message } });
+      actions.push(outcomeAction(target, 'failed', { ok: false, reason: err.message }));
       continue;
     }
     actions.push({ kind: 'start', target, job });
@@ -212,7 +246,15 @@ export async function buildPass(store: GitopsStore, options: BuildPassOptions): 
   const repos = new Map(await Promise.all(apps.map(async (a) => [a, (await snapshot.app(a))?.repo] as const)));
   const namespace = buildNamespace(ws);
   const clock = options.clock ?? (() => new Date());
-  const targets = pendingTargets(records, repos);
+  const proposals = await Promise.all(
+    (await allProposals(store)).map(async (p) => ({
+      record: p.record,
+      gitops_branch: p.gitops_branch,
+      // A new app's repo is on its proposal branch only.
+      repo: repos.get(p.record.app) ?? (await new RepoSnapshot(store, p.commit).app(p.record.app))?.repo,
+    })),
+  );
+  const targets = pendingTargets(records, repos, proposals);
   const actions = planBuildPass(ws, targets, await observe(targets, namespace, options), options.concurrency);
 
   const record = async (target: BuildTarget, outcome: BuildOutcome) => {
@@ -246,6 +288,14 @@ export async function buildPass(store: GitopsStore, options: BuildPassOptions): 
       case 'start':
         await options.cluster.createJob(namespace, action.job);
         events.push({ ...ref, kind: 'started' });
+        break;
+      case 'prebuilt':
+        events.push({
+          ...ref,
+          kind: 'prebuilt',
+          gitops_branch: t.proposal!,
+          ...(action.outcome.ok ? { digest: action.outcome.digest } : { reason: action.outcome.reason }),
+        });
         break;
       case 'record': {
         const commit = await record(t, action.outcome);

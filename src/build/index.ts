@@ -11,6 +11,7 @@ export {
   type BuildEvent,
   type BuildObservation,
   type BuildPassOptions,
+  type ProposedBuild,
   type BuildRef,
   type RecordedEvent,
 } from './build-pass.js';

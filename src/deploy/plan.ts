@@ -40,6 +40,8 @@ export interface DeployAnswer {
   readonly branch: string;
   readonly slug: string;
   readonly mode: GrantMode;
+  /** What will get in the way later (no source repo to build from), each with what to do. */
+  readonly warnings?: readonly string[];
 }
 
 export interface DeployPlan {
@@ -144,6 +146,12 @@ export function planDeploy(
   const next = requestedVersion(ws, request, who);
   const result = state.existing ? addVersion(state.existing, next) : firstVersion(newRecordBase(ws, request, slug, who.now), next);
   const { record, version } = result;
+  const warnings =
+    repo === undefined
+      ? [
+          `app ${app} has no source repo, so the build cannot make its image: deploy again with "repo" (its https:// clone URL), or have an owner set apps.sourceRepo in x1deploy.yaml`,
+        ]
+      : [];
   const answer: DeployAnswer = {
     url: record.url,
     version: version.number,
@@ -153,11 +161,14 @@ export function planDeploy(
     branch,
     slug,
     mode,
+    ...(warnings.length ? { warnings } : {}),
   };
   const changes = new Map<string, string>();
-  if (!result.changed) return { answer, record, version, changes, message: '' };
+  // The app record learns its source repo even when the version is unchanged (a repo added later).
+  const learnsRepo = state.app !== undefined && state.app.repo === undefined && repo !== undefined;
+  if (!result.changed && !learnsRepo) return { answer, record, version, changes, message: '' };
 
-  if (!state.app || (state.app.repo === undefined && repo !== undefined)) {
+  if (!state.app || learnsRepo) {
     const appRecord: AppRecord = state.app
       ? { ...state.app, repo }
       : {
@@ -171,6 +182,9 @@ export function planDeploy(
         };
     changes.set(appRecordPath(app), stringifyRecord(appRecord));
   }
+  if (!result.changed) {
+    return { answer, record, version, changes, message: repoMessage(app, repo!, who.agent) };
+  }
   if (!state.app) {
     for (const [path, text] of renderWorkspace(ws, [...state.apps, app])) changes.set(path, text);
   }
@@ -178,6 +192,17 @@ export function planDeploy(
   for (const [path, text] of renderBranchDeploy(ws, record)) changes.set(path, text);
 
   return { answer, record, version, changes, message: deployMessage(record, version, who.agent) };
+}
+
+function repoMessage(app: string, repo: string, agent: string): string {
+  return [
+    `Record the source repo of ${app}`,
+    '',
+    `${agent} named ${repo} as the repo ${app} is built from.`,
+    '',
+    `X1-Agent: ${agent}`,
+    `X1-App: ${app}`,
+  ].join('\n');
 }
 
 export function trailers(agent: string, record: DeployRecord, version: Version): string {

@@ -5,8 +5,7 @@ import { RepoSnapshot } from '../records/index.js';
 import { branchSlug } from '../spec/index.js';
 import { AppNameSchema, toFieldIssues } from '../spec/index.js';
 import { InvalidRequestError } from '../errors/index.js';
-import { UnknownBranchDeployError } from '../records/index.js';
-import { proposalBranchName } from '../layout/index.js';
+import { proposalOf, UnknownBranchDeployError } from '../records/index.js';
 
 export const BranchRefSchema = z.strictObject({
   app: AppNameSchema,
@@ -61,10 +60,9 @@ export async function branchDeployStatus(store: GitopsStore, ref: BranchRef): Pr
 
 /** The change waiting for review on the branch deploy's proposal branch, if any. */
 async function proposal(store: GitopsStore, app: string, slug: string) {
-  const gitops_branch = proposalBranchName(app, slug);
-  const head = await store.branchHead(gitops_branch);
-  const record = head ? await new RepoSnapshot(store, head).deployRecord(app, slug) : undefined;
-  if (!record) return undefined;
+  const found = await proposalOf(store, app, slug);
+  if (!found) return undefined;
+  const { record, gitops_branch } = found;
   return { record, summary: { version: record.current_version ?? record.versions.length, gitops_branch } };
 }
 

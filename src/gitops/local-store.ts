@@ -230,6 +230,16 @@ class LocalStore implements GitopsStore {
     return git.resolveRef({ fs, ...this.#git, ref: `refs/heads/${name}` }).catch(() => undefined);
   }
 
+  async branches(prefix: string): Promise<Map<string, string>> {
+    const names = await git.listBranches({ fs, ...this.#git });
+    const found = new Map<string, string>();
+    for (const name of names.filter((n) => n.startsWith(prefix)).sort()) {
+      const oid = await this.branchHead(name);
+      if (oid) found.set(name, oid);
+    }
+    return found;
+  }
+
   async proposeCommit({
     parent,
     changes,

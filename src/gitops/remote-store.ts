@@ -162,6 +162,21 @@ class RemoteStore implements GitopsStore {
     return oid;
   }
 
+  async branches(prefix: string): Promise<Map<string, string>> {
+    const refs = await git
+      .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${prefix}` })
+      .catch((e: Error) => {
+        throw new RemoteUnavailableError(this.url, e.message);
+      });
+    const found = new Map<string, string>();
+    // branchHead fetches each one, so its records can be read from the cache.
+    for (const ref of refs.map((r) => r.ref.replace(/^refs\/heads\//, '')).sort()) {
+      const oid = await this.branchHead(ref);
+      if (oid) found.set(ref, oid);
+    }
+    return found;
+  }
+
   async #push(ref: string, force: boolean, parent: string): Promise<void> {
     let result;
     try {

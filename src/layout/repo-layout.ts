@@ -90,7 +90,17 @@ export const RENDERED_SEGMENTS = { app: 1, slug: 2 } as const;
  * the same branch replaces the proposal (and updates its pull request) instead of opening another.
  */
 export function proposalBranchName(app: string, slug: string): string {
-  return `x1deploy/${app}/${slug}`;
+  return `${PROPOSAL_BRANCH_PREFIX}${app}/${slug}`;
+}
+
+/** Every proposal branch's name starts with this. */
+export const PROPOSAL_BRANCH_PREFIX = 'x1deploy/';
+
+/** The app and slug a proposal branch is for, or undefined for any other branch. */
+export function parseProposalBranch(name: string): { readonly app: string; readonly slug: string } | undefined {
+  if (!name.startsWith(PROPOSAL_BRANCH_PREFIX)) return undefined;
+  const parts = name.slice(PROPOSAL_BRANCH_PREFIX.length).split('/');
+  return parts.length === 2 && parts[0] && parts[1] ? { app: parts[0], slug: parts[1] } : undefined;
 }
 
 /** What a repo path is, as x1deploy sees it. */

@@ -10,15 +10,39 @@ import { packageVersion, readTemplate } from '../templates/index.js';
 import { systemCommitter } from '../transaction/index.js';
 import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig, type WorkspaceInit } from '../workspace/index.js';
 
+/** The init flag each setting comes from, so a message names what the user typed. */
+const FLAGS: Record<string, string> = {
+  'workspace.id': '--workspace',
+  'workspace.slug': '--slug',
+  'workspace.domain': '--domain',
+  registry: '--registry',
+  engine: '--engine',
+  'gitops.repoUrl': '--gitops-url',
+};
+
 export function workspaceConfigFor(init: WorkspaceInit): WorkspaceConfig {
   const parsed = WorkspaceConfigSchema.safeParse(defaultWorkspaceConfig(init));
   if (!parsed.success) {
-    throw new InvalidRequestError(
-      parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-      'invalid workspace settings',
-    );
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+    const idInvalid = issues.some((i) => i.path === 'workspace.id');
+    const named = issues
+      // The slug defaults to the id: an invalid id is reported once, under the flag that was typed.
+      .filter((i) => !(i.path === 'workspace.slug' && init.slug === undefined && idInvalid))
+      .map((i) => {
+        const flag =
+          i.path === 'workspace.slug' && init.slug === undefined
+            ? '--workspace (the slug defaults to the id; or pass --slug)'
+            : FLAGS[i.path];
+        return flag ? { path: i.path, message: `${i.message} (from ${flag})` } : i;
+      });
+    throw new InvalidRequestError(named, 'invalid workspace settings');
   }
   return parsed.data;
+}
+
+/** Whether the engine's clone URL is the placeholder init writes without --gitops-url. */
+export function hasPlaceholderGitopsUrl(config: WorkspaceConfig): boolean {
+  return new URL(config.gitops.repoUrl.replace(/^git@([^:]+):/, 'ssh://$1/')).hostname.endsWith('.invalid');
 }
 
 export async function initWorkspace(

@@ -26,6 +26,8 @@ export interface ReapItem {
 /** A check that could not be made for an app: none of its previews is reaped for that reason. */
 export interface SkippedCheck {
   readonly app: string;
+  /** Set when the check was skipped for one branch deploy only (the listing grace window). */
+  readonly branch?: string;
   readonly repo?: string;
   readonly check: ReapReason;
   readonly why: string;
@@ -77,7 +79,7 @@ export function planReap(input: ReapInput): ReapPlan {
   const skipped: SkippedCheck[] = [];
   const skippedOnce = new Set<string>();
   const skip = (entry: SkippedCheck) => {
-    const key = `${entry.app}\n${entry.check}`;
+    const key = `${entry.app}\n${entry.check}\n${entry.branch ?? ''}`;
     if (skippedOnce.has(key)) return;
     skippedOnce.add(key);
     skipped.push(entry);
@@ -135,7 +137,15 @@ function branchGone(
   }
   if (listing.branches.has(record.branch)) return undefined;
   // Deployed after the listing began: the branch may have been pushed after it, too.
-  if (lastActivity >= listedAt - LISTING_GRACE_MS) return undefined;
+  if (lastActivity >= listedAt - LISTING_GRACE_MS) {
+    skip({
+      app: app.name,
+      branch: record.branch,
+      check: 'branch-gone',
+      why: `branch ${record.branch} is missing from the listing, but it was deployed within ${LISTING_GRACE_MS / 60_000} minutes of it (it may have been pushed after the listing began); the next sweep decides`,
+    });
+    return undefined;
+  }
   return `branch ${record.branch} is not among the ${listing.branches.size} branches of ${app.repo} in a complete listing`;
 }
 

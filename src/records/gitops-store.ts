@@ -47,6 +47,8 @@ export interface GitopsStore {
   proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined>;
   /** The commit a branch points at, or undefined when there is no such branch. */
   branchHead(name: string): Promise<string | undefined>;
+  /** The branches whose names start with `prefix`, with their commits (readable through this store). */
+  branches(prefix: string): Promise<Map<string, string>>;
 }
 
 export class StaleHeadError extends X1Error {

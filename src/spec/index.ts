@@ -2,6 +2,7 @@
 export * from './agent.js';
 export * from './git-ref.js';
 export * from './names.js';
+export { closestField, plainErrorMap } from './plain-errors.js';
 export * from './quantity.js';
 export * from './request.js';
 export * from './redaction.js';

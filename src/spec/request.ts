@@ -5,6 +5,7 @@ import type { FieldIssue } from '../errors/index.js';
 import { branchNameProblem } from './git-ref.js';
 import { APP_NAME_MAX, isDns1035Label } from './names.js';
 import { isQuantity, parseQuantity } from './quantity.js';
+import { exampleFor } from './plain-errors.js';
 import { credentialKind } from './secret-values.js';
 
 /** A value that is exactly `${NAME}`: a reference to key NAME of the workspace secret. */
@@ -14,7 +15,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const RESERVED_ENV_NAMES = new Set(['DATABASE_URL']);
 
 export const AppNameSchema = z
-  .string({ message: 'app is required: the workspace-unique app name' })
+  .string({ error: (iss) => (iss.input === undefined ? 'app is required: the workspace-unique app name' : undefined) })
   .refine((s) => s.length <= APP_NAME_MAX && isDns1035Label(s), {
     message: `app must be 1-${APP_NAME_MAX} characters of lowercase letters, digits and "-", starting with a letter and not ending with "-"`,
   })
@@ -62,14 +63,14 @@ export function deployRequestSchema(limits?: RequestLimits) {
   return z.strictObject({
     app: AppNameSchema,
     branch: z
-      .string({ message: 'branch is required: the branch of the app repo to deploy' })
+      .string({ error: (iss) => (iss.input === undefined ? 'branch is required: the branch of the app repo to deploy' : undefined) })
       .superRefine((s, ctx) => {
         const problem = branchNameProblem(s);
         if (problem) ctx.addIssue({ code: 'custom', message: `branch is not a name git accepts: it ${problem}` });
       })
       .describe("Branch of the agent's working repo (any name git accepts)."),
     commit_sha: z
-      .string({ message: 'commit_sha is required: the full commit id to build' })
+      .string({ error: (iss) => (iss.input === undefined ? 'commit_sha is required: the full commit id to build' : undefined) })
       .regex(/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, {
         message: 'commit_sha must be a full commit id: 40 hex characters (64 for sha256 repos)',
       })
@@ -91,11 +92,11 @@ export function deployRequestSchema(limits?: RequestLimits) {
     ports: z
       .array(
         z
-          .number({ message: 'each port must be a number' })
+          .number({ error: (iss) => (iss.input === undefined ? undefined : 'each port must be a number from 1 to 65535') })
           .int({ message: 'each port must be a whole number' })
           .min(1, { message: 'ports must be between 1 and 65535' })
           .max(65535, { message: 'ports must be between 1 and 65535' }),
-        { message: 'ports is required: a list of container ports, the HTTP port first' },
+        { error: (iss) => (iss.input === undefined ? 'ports is required: a list of container ports, the HTTP port first' : undefined) },
       )
       .min(1, { message: 'ports needs at least one port (the first is the HTTP port behind the URL)' })
       .max(16, { message: 'ports takes at most 16 ports' })
@@ -183,12 +184,12 @@ export function toFieldIssues(error: z.ZodError): FieldIssue[] {
   }));
 }
 
-// zod's own messages for structural problems are terse; these say what to do without echoing values.
+// The error map (plain-errors.ts) words structural problems; here they get an example of a valid
+// value, which needs the issue's path.
 function plainMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `"${k.slice(0, 64)}"`).join(', ');
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}: check the spelling (unknown fields are never ignored)`;
-  }
-  if (issue.code === 'invalid_type' && issue.path.length === 0) return 'the request must be an object';
-  return issue.message;
+  if (issue.code === 'invalid_type' && issue.path.length === 0) return 'the request must be a map of fields, such as {"app": "api", …}';
+  const example = issue.code === 'invalid_type' ? exampleFor(issue.path) : undefined;
+  if (!example) return issue.message;
+  const got = issue.message.lastIndexOf(' (got ');
+  return got < 0 ? `${issue.message}, such as ${example}` : `${issue.message.slice(0, got)} such as ${example}${issue.message.slice(got)}`;
 }

@@ -1,4 +1,4 @@
 export { verifyGitops, type VerifyOptions } from './verify.js';
-export { openCheckout, resolveBase, UnknownBaseError } from './refs.js';
+export { openCheckout, resolveBase, uncommittedChanges, UnknownBaseError } from './refs.js';
 export { type PullRequestBase } from './pull-request.js';
 export { PROBLEM_KINDS, RENDER_COMMAND, type ProblemKind, type VerifyProblem, type VerifyResult } from './problems.js';

@@ -1,5 +1,12 @@
 // What verify reports: one entry per problem, each naming the file and saying what to do.
-export const PROBLEM_KINDS = ['invalid-spec', 'render-drift', 'unauthorized-deploy', 'owner-review', 'secret-value'] as const;
+export const PROBLEM_KINDS = [
+  'invalid-spec',
+  'render-drift',
+  'unauthorized-deploy',
+  'owner-review',
+  'secret-value',
+  'uncommitted',
+] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface VerifyProblem {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { NotAGitopsRepoError, openBareStore } from '../gitops/index.js';
 import type { GitopsStore } from '../records/index.js';
+import type { VerifyProblem } from './problems.js';
 import type { PullRequestBase } from './pull-request.js';
 import { X1Error } from '../errors/index.js';
 
@@ -28,6 +29,22 @@ export async function openCheckout(dir: string): Promise<{ store: GitopsStore; h
   });
   const branch = (await git.currentBranch({ fs, dir, fullname: false })) ?? 'HEAD';
   return { store: openBareStore(join(dir, '.git'), branch), head };
+}
+
+/**
+ * Files whose work-tree state differs from the checked-out commit (changed, added, deleted, or new
+ * and not ignored): verify checks the commit, so a hand edit that is not committed is not checked.
+ */
+export async function uncommittedChanges(dir: string): Promise<VerifyProblem[]> {
+  const rows = await git.statusMatrix({ fs, dir });
+  // [path, HEAD, workdir, stage]: 1/1/1 is unchanged; anything else differs from the commit.
+  return rows
+    .filter(([, head, workdir]) => !(head === 1 && workdir === 1))
+    .map(([path, head, workdir]) => ({
+      kind: 'uncommitted' as const,
+      path,
+      message: `${head === 0 ? 'is not committed' : workdir === 0 ? 'is deleted in the work tree but not in the commit' : 'differs from the commit'}: verify checks the checked-out commit, not the work tree; commit the change (or discard it) and run verify again`,
+    }));
 }
 
 export async function resolveBase(dir: string, ref: string, head: string): Promise<PullRequestBase> {

@@ -54,6 +54,10 @@ function describe(e: BuildEvent): string {
       return `${what}: build Job ${e.job} is running`;
     case 'waiting':
       return `${what}: waiting (${WAITING[e.why]})`;
+    case 'prebuilt':
+      return e.digest
+        ? `${what}: proposed on ${e.gitops_branch}, built ahead (${e.digest.slice(0, 19)}…); it goes live as soon as it is merged`
+        : `${what}: proposed on ${e.gitops_branch}, its build failed; merging it records the failure\n  ${(e.reason ?? '').split('\n').join('\n  ')}`;
   }
 }
 
@@ -123,9 +127,11 @@ async function once(store: GitopsStore, options: BuildLoopOptions, out: Output):
         for (const e of events) if (e.kind === 'started') process.stderr.write(`${describe(e)}\n`);
       },
     });
-    const text = [...result.recorded.map(describe), ...result.unfinished.map((e) => `${describe(e)} (stopped before it finished)`)].join(
-      '\n',
-    );
+    const text = [
+      ...result.recorded.map(describe),
+      ...result.prebuilt.map(describe),
+      ...result.unfinished.map((e) => `${describe(e)} (stopped before it finished)`),
+    ].join('\n');
     printResult(out, result, text || 'Nothing to build: no version is waiting for its image.');
   });
 }
@@ -137,7 +143,8 @@ async function watch(store: GitopsStore, options: BuildLoopOptions, out: Output)
       signal,
       onPass: (events) => {
         for (const e of events) {
-          if (e.kind === 'running' || e.kind === 'waiting') continue;
+          // A proposal's prebuilt image is reported on every pass until it is merged: once is enough.
+          if (e.kind === 'running' || e.kind === 'waiting' || e.kind === 'prebuilt') continue;
           process.stdout.write(out.json ? `${JSON.stringify(e)}\n` : `${describe(e)}\n`);
         }
       },

@@ -9,6 +9,7 @@ import { reviewPortFor } from '../../review/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
+import { renderTable } from '../table.js';
 
 export function register(program: Command): void {
   program
@@ -38,6 +39,7 @@ export function register(program: Command): void {
             `  image: ${answer.image_ref}`,
             ...(answer.pull_request ? [`  pull request: ${answer.pull_request}`] : []),
             ...(answer.review_error ? [`  warning: ${answer.review_error}`] : []),
+            ...(answer.warnings ?? []).map((w) => `  warning: ${w}`),
           ].join('\n'),
         );
       }),
@@ -73,7 +75,17 @@ export function register(program: Command): void {
         const store = await openGitopsStore(o.repo);
         const rows = await listBranchDeploys(store, { app: o.app });
         const text = rows.length
-          ? rows.map((r) => `${r.app}\t${r.branch}\tv${r.version} ${r.status}\t${r.url}`).join('\n')
+          ? renderTable(
+              ['APP', 'BRANCH', 'SERVING', 'NEWEST', 'PROPOSED', 'URL'],
+              rows.map((r) => [
+                r.app,
+                r.branch,
+                r.serving_version === null ? '-' : `v${r.serving_version}`,
+                r.status === 'proposed' ? '-' : `v${r.version} ${r.status}`,
+                r.proposal ? `v${r.proposal.version} on ${r.proposal.gitops_branch}` : '-',
+                r.url,
+              ]),
+            )
           : 'No branch deploys yet.';
         printResult(out, rows, text);
       }),

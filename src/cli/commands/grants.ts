@@ -6,11 +6,13 @@ import { openGitopsStore } from '../../gitops/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
+import { renderTable } from '../table.js';
 
 export function register(program: Command): void {
-  const modeOption = new Option('--mode <mode>', 'review: deploys are proposed for review; auto: committed straight to the default branch')
-    .choices(['review', 'auto'])
-    .default('review');
+  const modeOption = new Option(
+    '--mode <mode>',
+    'review: deploys are proposed for review; auto: committed straight to the default branch (default: the mode held, else review)',
+  ).choices(['review', 'auto']);
 
   program
     .command('grant')
@@ -23,7 +25,7 @@ export function register(program: Command): void {
     .requiredOption('--by <owner>', 'the owner granting it')
     .option('--json', 'print one JSON object')
     .action(
-      run<{ repo: string; agent: string; app: string; branches: string; mode: 'review' | 'auto'; by: string }>(async (o, out) => {
+      run<{ repo: string; agent: string; app: string; branches: string; mode?: 'review' | 'auto'; by: string }>(async (o, out) => {
         const result = await grantDeploy(await openGitopsStore(o.repo), {
           agent: o.agent,
           app: o.app,
@@ -51,7 +53,11 @@ export function register(program: Command): void {
     .action(
       run<{ repo: string; agent: string; app: string; branches?: string; by: string }>(async (o, out) => {
         const result = await revokeDeploy(await openGitopsStore(o.repo), { agent: o.agent, app: o.app, branches: o.branches, by: o.by });
-        printResult(out, { commit: result.commit ?? null, summary: result.summary }, `${result.summary} (${result.commit?.slice(0, 12)})`);
+        printResult(
+          out,
+          { commit: result.commit ?? null, summary: result.summary },
+          result.commit ? `${result.summary} (${result.commit.slice(0, 12)})` : result.summary,
+        );
       }),
     );
 
@@ -64,12 +70,16 @@ export function register(program: Command): void {
       run<{ repo: string }>(async (o, out) => {
         const grants = await listGrants(await openGitopsStore(o.repo));
         const text = grants.length
-          ? grants
-              .map(
-                (g) =>
-                  `${g.agent}\t${g.app}\t${g.branches}\t${g.mode}\t${g.revoked_at ? `revoked ${g.revoked_at}` : `granted by ${g.granted_by} ${g.granted_at}`}`,
-              )
-              .join('\n')
+          ? renderTable(
+              ['AGENT', 'APP', 'BRANCHES', 'MODE', 'STATE'],
+              grants.map((g) => [
+                g.agent,
+                g.app,
+                g.branches,
+                g.mode,
+                g.revoked_at ? `revoked by ${g.revoked_by ?? '?'} ${g.revoked_at}` : `granted by ${g.granted_by} ${g.granted_at}`,
+              ]),
+            )
           : 'No deploy grants: every deploy is denied.';
         printResult(out, grants, text);
       }),

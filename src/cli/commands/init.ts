@@ -1,7 +1,8 @@
 // x1deploy init.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { initWorkspace } from '../../owners/index.js';
+import { hasPlaceholderGitopsUrl, initWorkspace } from '../../owners/index.js';
+import { workspaceNamespace } from '../../spec/index.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
 
@@ -38,10 +39,25 @@ export function register(program: Command): void {
           owners: o.owners,
           gitopsRepoUrl: o.gitopsUrl,
         });
+        const nextSteps = hasPlaceholderGitopsUrl(config)
+          ? [
+              `bootstrap/ points the engine at ${config.gitops.repoUrl}, a placeholder: push this repo to your git host, set gitops.repoUrl in x1deploy.yaml (or run init again with --gitops-url URL) and run "x1deploy render --repo ${dir}"`,
+            ]
+          : [];
         printResult(
           out,
-          { repo: dir, commit, workspace: config.workspace.id, namespace: `ws-${config.workspace.id}`, engine: config.engine },
-          `Created gitops repo ${dir} for workspace ${config.workspace.id} (${config.engine}); previews at https://<branch>.<app>.${config.workspace.slug}.${config.workspace.domain}`,
+          {
+            repo: dir,
+            commit,
+            workspace: config.workspace.id,
+            namespace: workspaceNamespace(config.workspace.id),
+            engine: config.engine,
+            ...(nextSteps.length ? { next_steps: nextSteps } : {}),
+          },
+          [
+            `Created gitops repo ${dir} for workspace ${config.workspace.id} (${config.engine}); previews at https://<branch>.<app>.${config.workspace.slug}.${config.workspace.domain}`,
+            ...nextSteps.map((s) => `Next: ${s}`),
+          ].join('\n'),
         );
       }),
     );

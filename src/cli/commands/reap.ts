@@ -82,7 +82,7 @@ function describe(result: ReapResult, advice: string | undefined): string {
   else lines.push(`Reaped ${plan.reap.length} of ${plan.previews} previews in commit ${result.commit?.slice(0, 12)}:`, ...items);
   if (plan.skipped.length > 0) {
     lines.push('Not checked (nothing reaped for these):');
-    for (const s of plan.skipped) lines.push(`  ${s.app} ${s.check}: ${s.why}`);
+    for (const s of plan.skipped) lines.push(`  ${s.app}${s.branch ? ` ${s.branch}` : ''} ${s.check}: ${s.why}`);
   }
   for (const image of result.images) {
     const what = image.digest === undefined ? image.repository : `${image.repository}@${image.digest}`;

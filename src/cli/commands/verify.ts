@@ -1,6 +1,6 @@
 // x1deploy verify: the check a gitops pull request must pass.
 import type { Command } from 'commander';
-import { openCheckout, resolveBase, verifyGitops } from '../../verify/index.js';
+import { openCheckout, resolveBase, uncommittedChanges, verifyGitops } from '../../verify/index.js';
 import { EXIT_INVALID, EXIT_OK } from '../../errors/index.js';
 import { printResult } from '../output.js';
 import { run } from '../run.js';
@@ -17,7 +17,10 @@ export function register(program: Command): void {
       run<{ repo: string; base?: string; allowOwnerChanges?: boolean }>(async (o, out) => {
         const { store, head } = await openCheckout(o.repo);
         const base = o.base === undefined ? undefined : await resolveBase(o.repo, o.base, head);
-        const result = await verifyGitops(store, { head, base, allowOwnerChanges: o.allowOwnerChanges });
+        const checked = await verifyGitops(store, { head, base, allowOwnerChanges: o.allowOwnerChanges });
+        const dirty = await uncommittedChanges(o.repo);
+        const problems = [...dirty, ...checked.problems];
+        const result = { ok: problems.length === 0, problems };
         const against = base ? ` against ${base.name}` : '';
         const text = result.ok
           ? `verify: ok${against}`

@@ -7,6 +7,7 @@ import { openGitopsStore } from '../../gitops/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
+import { renderTable } from '../table.js';
 
 export function register(program: Command): void {
   program
@@ -47,11 +48,20 @@ export function register(program: Command): void {
     .action(
       run<{ repo: string; app: string; branch: string }>(async (o, out) => {
         const history = await branchHistory(await openGitopsStore(o.repo), o.app, o.branch);
-        const lines = history.versions.map(
-          (v) =>
-            `${v.number === history.current_version ? '*' : ' '} v${v.number}\t${v.status}\t${v.commit_sha.slice(0, 12)}\t${v.requested_by}\t${v.created_at}${v.failure ? `\t${v.failure}` : ''}`,
+        const table = renderTable(
+          ['', 'VERSION', 'STATUS', 'COMMIT', 'REQUESTED BY', 'CREATED', 'FAILURE'],
+          history.versions.map((v) => [
+            v.number === history.current_version ? '*' : v.proposed ? 'p' : '',
+            `v${v.number}`,
+            v.proposed ? `${v.status} (proposed)` : v.status,
+            v.commit_sha.slice(0, 12),
+            v.requested_by,
+            v.created_at,
+            v.failure ?? '',
+          ]),
         );
-        printResult(out, history, `${history.app} ${history.branch} (${history.url})\n${lines.join('\n')}`);
+        const legend = `* serving${history.proposal ? `; p proposed on ${history.proposal.gitops_branch}, waiting for review` : ''}`;
+        printResult(out, history, `${history.app} ${history.branch} (${history.url})\n${table}\n${legend}`);
       }),
     );
 }
