@@ -3,11 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { deployBranch } from '../src/deploy/index.js';
-import { listBranchDeploys } from '../src/deploy/index.js';
+import { deployBranch, listBranchDeploys } from '../src/deploy/index.js';
 import { openLocalStore } from '../src/gitops/index.js';
-import { grantDeploy } from '../src/owners/index.js';
-import { initWorkspace } from '../src/owners/index.js';
+import { grantDeploy, initWorkspace } from '../src/owners/index.js';
 
 const repo = resolve(process.argv[2] ?? 'demo-gitops');
 const fresh = !existsSync(join(repo, '.git'));

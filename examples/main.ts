@@ -7,8 +7,7 @@ import { parse } from 'yaml';
 import { BranchDeployChart } from '../charts-src/branch-deploy-chart.js';
 import { newBranchDeploy } from '../src/deploy/index.js';
 import { branchDeployChartProps } from '../src/render/index.js';
-import { branchSlug } from '../src/spec/index.js';
-import { deployRequestSchema } from '../src/spec/index.js';
+import { branchSlug, deployRequestSchema } from '../src/spec/index.js';
 import { workspaceConfigFor } from '../src/owners/index.js';
 
 const workspace = workspaceConfigFor({});

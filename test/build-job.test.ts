@@ -1,12 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_JOB_LABEL } from '../src/cluster/index.js';
-import { buildJobName, buildJobObject, kanikoGitContext, NotBuildableError, pendingTargets, type BuildTarget } from '../src/build/index.js';
-import { buildNamespace } from '../src/workspace/index.js';
-import { scrubSecrets } from '../src/spec/index.js';
-import { reportedDigest } from '../src/build/index.js';
+import {
+  buildJobName,
+  buildJobObject,
+  kanikoGitContext,
+  NotBuildableError,
+  pendingTargets,
+  type BuildTarget,
+  reportedDigest,
+} from '../src/build/index.js';
+import { buildNamespace, defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig } from '../src/workspace/index.js';
+import { scrubSecrets, isDnsLabel } from '../src/spec/index.js';
 import type { DeployRecord, Version } from '../src/records/index.js';
-import { isDnsLabel } from '../src/spec/index.js';
-import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig } from '../src/workspace/index.js';
 import { workspaceConfigFor } from '../src/owners/index.js';
 import { expectValidManifests, loadManifestValidator, type ManifestValidator } from './support/manifest-validator.js';
 

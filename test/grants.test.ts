@@ -1,11 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { authorize } from '../src/grants/index.js';
-import { branchMatches } from '../src/grants/index.js';
-import { addGrant, revokeGrants } from '../src/grants/index.js';
+import { authorize, branchMatches, addGrant, revokeGrants, emptyGrantsFile } from '../src/grants/index.js';
 import { grantDeploy, revokeDeploy } from '../src/owners/index.js';
-import { emptyGrantsFile } from '../src/grants/index.js';
 import { deployBranch } from '../src/deploy/index.js';
 import { DeniedError } from '../src/errors/index.js';
 import { RecordFileError } from '../src/records/index.js';

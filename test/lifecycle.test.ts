@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeployRecord, VersionSpec } from '../src/records/index.js';
-import { DeployRecordSchema } from '../src/records/index.js';
+import { type DeployRecord, type VersionSpec, DeployRecordSchema } from '../src/records/index.js';
 import { addVersion, branchStatus, firstVersion, recordBuild, recordBuildFailure, servedVersion } from '../src/versions/index.js';
 
 const spec: VersionSpec = { dockerfile: 'Dockerfile', ports: [8080] };

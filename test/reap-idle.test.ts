@@ -5,12 +5,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployBranch } from '../src/deploy/index.js';
-import type { GitopsStore } from '../src/records/index.js';
-import { stringifyRecord } from '../src/records/index.js';
-import { RepoSnapshot } from '../src/records/index.js';
+import { type GitopsStore, stringifyRecord, RepoSnapshot } from '../src/records/index.js';
 import { PrometheusTraffic, previewHostRegex, reapPreviews, reapSourcesFor, TrafficError, type ReapResult } from '../src/reap/index.js';
-import type { WorkspaceConfig } from '../src/workspace/index.js';
-import { DEFAULT_TRAFFIC_QUERY } from '../src/workspace/index.js';
+import { type WorkspaceConfig, DEFAULT_TRAFFIC_QUERY } from '../src/workspace/index.js';
 import { skipWithoutPrometheus, startPrometheus, type Series, type TestPrometheus } from './support/prometheus.js';
 import { git, makeWorkspaceRepo, repoFingerprint, request, SHA_A } from './support/workspace-repo.js';
 

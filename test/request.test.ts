@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { deployRequestSchema, toFieldIssues } from '../src/spec/index.js';
-import { branchNameProblem } from '../src/spec/index.js';
+import { deployRequestSchema, toFieldIssues, branchNameProblem } from '../src/spec/index.js';
 
 const limits = { maxReplicas: 3, maxCpu: '1', maxMemory: '1Gi' };
 const SHA = 'A'.repeat(40);

@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deployBranch } from '../src/deploy/index.js';
-import { rollbackBranch } from '../src/deploy/index.js';
+import { deployBranch, rollbackBranch } from '../src/deploy/index.js';
 import { recordBuildOutcome } from '../src/build/index.js';
 import { openRemoteStore } from '../src/gitops/index.js';
 import { grantDeploy } from '../src/owners/index.js';
-import { GitHubReview, PREVIEW_COMMENT_MARKER } from '../src/review/index.js';
-import type { ReviewPort } from '../src/review/index.js';
+import { GitHubReview, PREVIEW_COMMENT_MARKER, type ReviewPort } from '../src/review/index.js';
 import { startFakeGitHub } from './support/fake-github.js';
 import { startGitHttpServer } from './support/git-http-server.js';
 import { git, makeWorkspaceRepo, request, tempDir } from './support/workspace-repo.js';

@@ -1,12 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { deployBranch } from '../src/deploy/index.js';
-import { renderAll } from '../src/deploy/index.js';
+import { deployBranch, renderAll } from '../src/deploy/index.js';
 import { openLocalStore } from '../src/gitops/index.js';
-import type { GitopsStore } from '../src/records/index.js';
+import { type GitopsStore, stringifyRecord, type DeployRecord } from '../src/records/index.js';
 import { grantDeploy } from '../src/owners/index.js';
-import { stringifyRecord } from '../src/records/index.js';
-import type { DeployRecord } from '../src/records/index.js';
 import { renderBranchDeploy } from '../src/render/index.js';
 import { branchSlug } from '../src/spec/index.js';
 import { resolveBase, verifyGitops, type VerifyProblem } from '../src/verify/index.js';

@@ -8,7 +8,7 @@ import { AgentIdSchema, branchSlug, deployRequestSchema, toFieldIssues, type Dep
 import { withFreshTip } from '../transaction/index.js';
 import { sameRequest } from '../versions/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
-import { landBranchChange, publishLanded } from './land.js';
+import { answerLanded, landBranchChange } from './land.js';
 import { planDeploy, type DeployAnswer } from './plan.js';
 
 export interface ActorOptions {
@@ -71,10 +71,7 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
     },
     options.maxAttempts,
   );
-  const { landed } = result;
-  const published = await publishLanded(store, landed, agent, options.review);
-  const where = landed.gitopsBranch ? { gitops_branch: landed.gitopsBranch } : {};
-  return { answer: { ...result.answer, ...where, ...published }, commit: landed.commit };
+  return answerLanded(store, result, agent, options.review);
 }
 
 /** The open proposal of this version, when it asks for the same commit and spec. */

@@ -1,7 +1,7 @@
 // The agent's use cases on branch deploys: deploy, roll back, and read (list, history, status),
 // plus re-rendering the whole repo.
 export { deployBranch, validAgent, validateDeployRequest, type ActorOptions, type DeployResult } from './deploy-branch.js';
-export { landBranchChange, publishLanded, type BranchChange, type Landed } from './land.js';
+export { answerLanded, landBranchChange, publishLanded, type BranchChange, type Landed } from './land.js';
 export {
   newBranchDeploy,
   planDeploy,

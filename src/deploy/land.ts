@@ -74,3 +74,18 @@ export async function publishLanded(store: GitopsStore, landed: Landed, agent: s
     sourceRepo: landed.sourceRepo,
   });
 }
+
+/**
+ * The answer to the agent once the change is in git: the plan's answer, where it waits (review
+ * mode), and what reviewers were told.
+ */
+export async function answerLanded<A extends object>(
+  store: GitopsStore,
+  landed: { readonly answer: A; readonly landed: Landed },
+  agent: string,
+  review: ReviewPort | undefined,
+): Promise<{ readonly answer: A & { readonly gitops_branch?: string } & Published; readonly commit: string | undefined }> {
+  const published = await publishLanded(store, landed.landed, agent, review);
+  const where = landed.landed.gitopsBranch ? { gitops_branch: landed.landed.gitopsBranch } : {};
+  return { answer: { ...landed.answer, ...where, ...published }, commit: landed.landed.commit };
+}

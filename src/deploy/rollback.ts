@@ -3,8 +3,7 @@
 // review mode it is proposed on the branch deploy's gitops branch and its pull request is opened.
 import { z } from 'zod';
 import { DeniedError, InvalidRequestError, X1Error } from '../errors/index.js';
-import type { Authorization, GrantMode } from '../grants/index.js';
-import { authorize } from '../grants/index.js';
+import { type Authorization, type GrantMode, authorize } from '../grants/index.js';
 import { deployRecordPath } from '../layout/index.js';
 import { stringifyRecord, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
 import { renderBranchDeploy } from '../render/index.js';
@@ -14,7 +13,7 @@ import { withFreshTip } from '../transaction/index.js';
 import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
 import { validAgent, type ActorOptions } from './deploy-branch.js';
-import { landBranchChange, publishLanded, type BranchChange } from './land.js';
+import { answerLanded, landBranchChange, type BranchChange } from './land.js';
 import { trailers, type DeployAnswer } from './plan.js';
 
 export const RollbackRequestSchema = z.strictObject({
@@ -138,8 +137,5 @@ export async function rollbackBranch(store: GitopsStore, input: RollbackRequest,
     },
     options.maxAttempts,
   );
-  const { landed } = result;
-  const published = await publishLanded(store, landed, agent, options.review);
-  const where = landed.gitopsBranch ? { gitops_branch: landed.gitopsBranch } : {};
-  return { answer: { ...result.answer, ...where, ...published }, commit: landed.commit };
+  return answerLanded(store, result, agent, options.review);
 }

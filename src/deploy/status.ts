@@ -1,11 +1,8 @@
 // What an agent asks after deploying: is my preview up, which version serves, why did a build fail.
 import { z } from 'zod';
-import type { GitopsStore } from '../records/index.js';
-import { RepoSnapshot } from '../records/index.js';
-import { branchSlug } from '../spec/index.js';
-import { AppNameSchema, toFieldIssues } from '../spec/index.js';
+import { type GitopsStore, RepoSnapshot, proposalOf, UnknownBranchDeployError } from '../records/index.js';
+import { branchSlug, AppNameSchema, toFieldIssues } from '../spec/index.js';
 import { InvalidRequestError } from '../errors/index.js';
-import { proposalOf, UnknownBranchDeployError } from '../records/index.js';
 
 export const BranchRefSchema = z.strictObject({
   app: AppNameSchema,

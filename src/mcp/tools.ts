@@ -1,10 +1,14 @@
 // The agent's tools. Each input schema is generated from the zod schema the library validates
 // with, so the MCP tool, the CLI and the library can never disagree about a field.
 import { z } from 'zod';
-import { deployBranch } from '../deploy/index.js';
-import { listBranchDeploys } from '../deploy/index.js';
-import { rollbackBranch, RollbackRequestSchema } from '../deploy/index.js';
-import { branchDeployStatus, BranchRefSchema } from '../deploy/index.js';
+import {
+  deployBranch,
+  listBranchDeploys,
+  rollbackBranch,
+  RollbackRequestSchema,
+  branchDeployStatus,
+  BranchRefSchema,
+} from '../deploy/index.js';
 import type { GitopsStore } from '../records/index.js';
 import type { ReviewPort } from '../review/index.js';
 import { AppNameSchema, deployRequestSchema } from '../spec/index.js';

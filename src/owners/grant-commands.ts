@@ -1,9 +1,16 @@
 // x1deploy grant / revoke / grants: owners' edits of grants.yaml, one commit each.
-import type { GitopsStore } from '../records/index.js';
-import { stringifyRecord } from '../records/index.js';
-import { RepoSnapshot } from '../records/index.js';
-import { addGrant, revokeGrants, type GrantEdit, type GrantRequest, type RevokeRequest } from '../grants/index.js';
-import { emptyGrantsFile, GrantSchema, type Grant, type GrantsFile } from '../grants/index.js';
+import { type GitopsStore, stringifyRecord, RepoSnapshot } from '../records/index.js';
+import {
+  addGrant,
+  revokeGrants,
+  type GrantEdit,
+  type GrantRequest,
+  type RevokeRequest,
+  emptyGrantsFile,
+  GrantSchema,
+  type Grant,
+  type GrantsFile,
+} from '../grants/index.js';
 import { GRANTS_FILE } from '../layout/index.js';
 import { InvalidRequestError } from '../errors/index.js';
 

@@ -4,9 +4,9 @@
 // that failed, was cut short or came back empty proves nothing (Argo CD deleted every preview when
 // its SCM API erred: argo-cd #11464, #14318); a host with no traffic data yet is not idle; an app
 // whose record names no source repo has no listing at all. Each doubt is reported in `skipped`.
+import { appRecordPath } from '../layout/index.js';
 import { BranchListingError, type BranchListing } from '../scm/index.js';
-import type { AppRecord } from '../records/index.js';
-import type { DeployRecord } from '../records/index.js';
+import type { AppRecord, DeployRecord } from '../records/index.js';
 
 export type ReapReason = 'branch-gone' | 'idle';
 
@@ -91,7 +91,7 @@ export function planReap(input: ReapInput): ReapPlan {
     const app = input.apps.get(record.app);
     if (app === undefined) {
       for (const check of ['branch-gone', 'idle'] as const) {
-        skip({ app: record.app, check, why: `apps/${record.app}/app.yaml is missing, so its default branch is unknown` });
+        skip({ app: record.app, check, why: `${appRecordPath(record.app)} is missing, so its default branch is unknown` });
       }
       continue;
     }

@@ -1,9 +1,8 @@
 // Where a sweep's evidence comes from, as x1deploy.yaml `reap` and the environment configure it.
 // Tokens are read from the environment here and handed only to the clients that send them.
-import { registryAuthFromEnv } from '../registry/index.js';
+import { registryAuthFromEnv, registryClient, type ImageRegistry } from '../registry/index.js';
 import { branchSourceFor, JsonFileEtagCache, MemoryEtagCache, type BranchSource, type EtagCache, type ScmLog } from '../scm/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
-import { registryClient, type ImageRegistry } from '../registry/index.js';
 import { PROMETHEUS_TOKEN_ENV, PrometheusTraffic, type TrafficSource } from './traffic.js';
 
 export const GITHUB_TOKEN_ENV = 'X1DEPLOY_GITHUB_TOKEN';

@@ -67,6 +67,6 @@ export function displayUrl(url: string): string {
 /** `text` with every occurrence of each secret replaced, for messages built from server answers. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
-  for (const secret of secrets) if (secret !== undefined && secret !== '') out = out.split(secret).join('[REDACTED]');
+  for (const secret of secrets) if (secret !== undefined && secret !== '') out = out.split(secret).join(REDACTED);
   return out;
 }

@@ -1,10 +1,8 @@
 // rendered/ and bootstrap/ must be exactly what x1deploy renders from the records: a hand edit
 // there would reach the cluster without passing the request's validation, grants or budgets.
-import type { GitopsStore } from '../records/index.js';
-import { GENERATED_DIRS as GENERATED_ROOTS } from '../layout/index.js';
+import { type GitopsStore, RepoSnapshot } from '../records/index.js';
+import { GENERATED_DIRS as GENERATED_ROOTS, renderedDir } from '../layout/index.js';
 import { renderGenerated } from '../render/index.js';
-import { RepoSnapshot } from '../records/index.js';
-import { renderedDir } from '../layout/index.js';
 import { RENDER_COMMAND, type VerifyProblem } from './problems.js';
 import { deployFileParts, type Specs } from './specs.js';
 

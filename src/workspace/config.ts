@@ -10,6 +10,7 @@ import {
   isQuantity,
   isSourceRepoUrl,
   WORKSPACE_HOST_SUFFIX_MAX,
+  workspaceNamespace,
 } from '../spec/index.js';
 
 const dnsLabel = (what: string, max = 63) =>
@@ -248,7 +249,7 @@ export function defaultWorkspaceConfig(init: WorkspaceInit = {}): WorkspaceConfi
     registry: init.registry ?? 'registry.localhost:5000',
     engine: init.engine ?? 'argocd',
     // The .invalid placeholder (RFC 2606) fails loudly in the engine until the real URL is set.
-    gitops: { repoUrl: init.gitopsRepoUrl ?? `https://gitops.invalid/ws-${id}.git`, branch: 'main' },
+    gitops: { repoUrl: init.gitopsRepoUrl ?? `https://gitops.invalid/${workspaceNamespace(id)}.git`, branch: 'main' },
     ingress: { className: 'nginx', controllerNamespace: 'ingress-nginx' },
     tls: { mode: 'wildcard', issuer: { kind: 'ClusterIssuer', name: 'letsencrypt-dns01' } },
     secrets: { workspaceSecret: 'workspace-secrets' },

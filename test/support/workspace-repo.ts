@@ -5,12 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalStore } from '../../src/gitops/index.js';
-import type { GitopsStore } from '../../src/records/index.js';
-import { grantDeploy } from '../../src/owners/index.js';
+import { type GitopsStore, stringifyRecord, RepoSnapshot } from '../../src/records/index.js';
+import { grantDeploy, initWorkspace } from '../../src/owners/index.js';
 import type { WorkspaceConfig, WorkspaceInit } from '../../src/workspace/index.js';
-import { stringifyRecord } from '../../src/records/index.js';
-import { RepoSnapshot } from '../../src/records/index.js';
-import { initWorkspace } from '../../src/owners/index.js';
 
 export const FIXED_NOW = new Date('2026-11-01T12:00:00.000Z');
 

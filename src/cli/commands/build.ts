@@ -1,12 +1,10 @@
 // x1deploy build: give pending versions their images (Kaniko Jobs), and record the outcomes.
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { buildUntilSettled, watchBuilds, type BuildEvent, type BuildLoopOptions } from '../../build/index.js';
 import { registryAuthFromEnv, registryClient } from '../../registry/index.js';
 import { scrubSecrets } from '../../spec/index.js';
-import type { GitopsStore } from '../../records/index.js';
+import { type GitopsStore, RepoSnapshot } from '../../records/index.js';
 import { openGitopsStore } from '../../gitops/index.js';
-import { RepoSnapshot } from '../../records/index.js';
 import { printResult, type Output } from '../output.js';
 import { UsageError } from '../../errors/index.js';
 import { reviewPortFor } from '../../review/index.js';

@@ -1,8 +1,6 @@
 // x1deploy deploy, render and list.
 import type { Command } from 'commander';
-import { deployBranch } from '../../deploy/index.js';
-import { listBranchDeploys } from '../../deploy/index.js';
-import { renderAll } from '../../deploy/index.js';
+import { deployBranch, listBranchDeploys, renderAll } from '../../deploy/index.js';
 import { openGitopsStore } from '../../gitops/index.js';
 import { readRequestFile, requestFieldsHelp } from '../request-input.js';
 import { reviewPortFor } from '../../review/index.js';

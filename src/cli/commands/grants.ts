@@ -1,6 +1,5 @@
 // x1deploy grant, revoke and grants: owners' commands.
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { grantDeploy, listGrants, revokeDeploy } from '../../owners/index.js';
 import { openGitopsStore } from '../../gitops/index.js';
 import { printResult } from '../output.js';

@@ -1,6 +1,5 @@
 // x1deploy init.
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { hasPlaceholderGitopsUrl, initWorkspace } from '../../owners/index.js';
 import { workspaceNamespace } from '../../spec/index.js';
 import { printResult } from '../output.js';

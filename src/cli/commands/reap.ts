@@ -1,6 +1,5 @@
 // x1deploy reap: remove previews whose branch is gone upstream or that sat idle, in one commit.
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { openGitopsStore } from '../../gitops/index.js';
 import { RepoSnapshot } from '../../records/index.js';
 import type { ReapResult, ReapSources } from '../../reap/index.js';

@@ -1,8 +1,6 @@
 // x1deploy rollback and history.
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { branchHistory } from '../../deploy/index.js';
-import { rollbackBranch } from '../../deploy/index.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { branchHistory, rollbackBranch } from '../../deploy/index.js';
 import { openGitopsStore } from '../../gitops/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
