@@ -7,11 +7,10 @@ export default defineConfig({
     include: [
       'test/names.test.ts',
       'test/lifecycle.test.ts',
-      'test/grants.test.ts',
+      'test/grant-rules.test.ts',
       'test/rules.test.ts',
       'test/layout.test.ts',
       'test/errors.test.ts',
-      'test/rollback-budget.test.ts',
     ],
     globalSetup: ['test/support/global-temp.ts'],
     testTimeout: 60_000,

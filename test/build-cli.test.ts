@@ -86,6 +86,17 @@ describe.skipIf(skipWithoutRegistry())('x1deploy build (CLI)', { timeout: 60_000
     expect(run.stdout + run.stderr).not.toContain(REGISTRY_TEST_USER.password);
   });
 
+  it('--once whose build failed records the failure and exits 4 (ran, with failures)', async () => {
+    const w = await workspace();
+    await deployBranch(w.store, request({ repo: REPO }), { agent: 'agent-7' });
+    fake.onCreate = (job) => {
+      setTimeout(() => fake.fail(job.metadata.name, { exitCode: 1, log: 'error building image' }), 50);
+    };
+    const run = startBuild(['--repo', w.dir, '--once', '--json', '--interval', '0.05'], { KUBECONFIG: fake.kubeconfig, ...credentials });
+    expect(await run.exited).toBe(4);
+    expect(JSON.parse(run.stdout).recorded).toEqual([expect.objectContaining({ kind: 'failed', version: 1 })]);
+  });
+
   it('--once with nothing pending says so and asks the cluster nothing', async () => {
     const w = await workspace();
     const seen = fake.requests.length;

@@ -161,3 +161,21 @@ describe('MCP server over stdio', () => {
     expect(git(dir, 'log', '-1', '--format=%s')).toBe('Roll back api feat/mcp to version 1 (from 3)');
   });
 });
+
+describe('mcp process', () => {
+  it('exits 0 when its client closes stdin', async () => {
+    const { spawn } = await import('node:child_process');
+    const { dir } = await makeWorkspaceRepo();
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'mcp', '--repo', dir, '--agent', 'agent-7'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', resolve);
+      setTimeout(() => child.stdin.end(), 500);
+    });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});

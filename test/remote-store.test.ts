@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,31 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
     expect(git(bare, 'rev-list', '--merges', 'main')).toBe('');
     // Rejected pushes leave dangling objects on the server, which is normal; errors are not.
     expect(git(bare, 'fsck', '--strict', '--no-dangling')).toBe('');
-  }, 120_000);
+  }, 360_000);
+
+  it('10 concurrent deploys sharing one cache clone all land, and every reported commit is on the server branch', async () => {
+    const url = await servedWorkspace(server, root, 'shared');
+    const cache = join(tempDir(), 'shared-cache');
+    mkdirSync(cache);
+    const shas = Array.from({ length: 10 }, (_, i) => (i + 1).toString(16).padStart(40, 'd'));
+    const results = await Promise.all(shas.map((sha) => runDeploy(url, sha, cache)));
+    for (const r of results) {
+      if (r.code !== 0) console.error(r.stdout, r.stderr);
+      expect(r.code).toBe(0);
+    }
+    const bare = join(root, 'shared.git');
+    const onServer = new Set(git(bare, 'rev-list', 'main').split('\n'));
+    const reported = results.map((r) => JSON.parse(r.stdout).commit as string);
+    for (const commit of reported) expect(onServer.has(commit)).toBe(true);
+    expect(results.map((r) => JSON.parse(r.stdout).version).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(Number(git(bare, 'rev-list', '--count', '--grep=^X1-Version:', 'main'))).toBe(10);
+    // The cache keeps no push refs of its own.
+    const cacheRepo = join(
+      cache,
+      readdirSync(cache).find((f) => !f.endsWith('.lock'))!,
+    );
+    expect(git(cacheRepo, 'for-each-ref', 'refs/x1deploy-push')).toBe('');
+  }, 360_000);
 
   it('refuses credentials in the URL and names no token in errors', async () => {
     await expect(openRemoteStore('https://user:secret-pw@example.invalid/x.git')).rejects.toThrow(/credentials in the URL are refused/);

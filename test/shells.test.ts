@@ -52,6 +52,13 @@ describe('CLI in process', () => {
     expect(repoFingerprint(dir)).toBe(fp);
   });
 
+  it('answers a missing option in JSON when --json is given', async () => {
+    const r = await cli(['deploy', 'x.yaml', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ error: "required option '--repo <dir>' not specified", kind: 'invalid' });
+  });
+
   it('keeps commander its own exit codes for --version and a missing option', async () => {
     expect((await cli(['--version'])).code).toBe(0);
     const missing = await cli(['deploy', 'x.yaml']);

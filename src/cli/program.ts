@@ -13,13 +13,15 @@ import * as versions from './commands/versions.js';
 
 /** Run the CLI on `argv` (without node and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
+  // With --json every answer is JSON, commander's own usage errors included.
+  const json = argv.includes('--json');
   const program = new Command()
     .name('x1deploy')
     .description('Branch deploys the GitOps way: deploy requests become typed manifests in one commit to a workspace gitops repo.')
     .version(await packageVersion())
-    .showHelpAfterError()
+    .showHelpAfterError(!json)
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) });
   for (const commands of [init, deploy, grants, versions, build, reap, install, mcp, verify]) commands.register(program);
   process.exitCode = undefined;
   try {
@@ -27,8 +29,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (err) {
     // commander's own exits (--help, --version, a missing option) keep commander's exit code.
     const code = (err as { exitCode?: number }).exitCode;
-    if (typeof code === 'number') return code;
-    throw err;
+    if (typeof code !== 'number') throw err;
+    if (json && code !== 0) {
+      const message = (err as Error).message.replace(/^error: /, '');
+      process.stdout.write(`${JSON.stringify({ error: message, kind: 'invalid' })}\n`);
+    }
+    return code;
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

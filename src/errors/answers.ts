@@ -6,6 +6,8 @@ export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_INTERNAL = 2;
 export const EXIT_DENIED = 3;
+/** The command ran, but some of its work failed (a build, a branch listing): a CronJob or CI step should alert. */
+export const EXIT_FAILURES = 4;
 
 const EXIT_CODES: Record<ErrorKind, number> = {
   invalid: EXIT_INVALID,

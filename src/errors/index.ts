@@ -14,6 +14,7 @@ export {
   EXIT_INVALID,
   EXIT_INTERNAL,
   EXIT_DENIED,
+  EXIT_FAILURES,
   INTERNAL_ERROR_MESSAGE,
   exitCodeFor,
   kindOf,

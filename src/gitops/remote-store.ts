@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
+import lockfile from 'proper-lockfile';
 import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
 import { StaleHeadError, type CommitRequest, type GitopsStore } from '../records/index.js';
@@ -48,14 +49,41 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
   // or a protocol v2 listing would turn the next fetch into a v2 request it cannot read.
   const headers = gitAuthHeaders(options.token);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!fs.existsSync(join(gitdir, 'HEAD'))) {
+  await mkdir(root, { recursive: true });
+  await withCacheLock(gitdir, async () => {
+    if (fs.existsSync(join(gitdir, 'config'))) return;
     await mkdir(gitdir, { recursive: true });
     await git.init({ fs, gitdir, bare: true });
     // isomorphic-git's fetch needs a configured remote to know where fetched refs go.
-    await git.addRemote({ fs, gitdir, remote: 'origin', url });
-  }
+    await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
+  });
   const branch = options.branch ?? (await remoteDefaultBranch(url, headers, timeoutMs));
   return new RemoteStore(url, gitdir, branch, headers, timeoutMs);
+}
+
+/**
+ * Every process of a user shares one cache clone per remote (X1DEPLOY_CACHE_DIR): fetches, commits
+ * and pushes on it take a lock, so one process's fetch never moves the branch another process is
+ * about to push, and two never write the same ref or pack at once. A holder that died leaves a
+ * stale lock, which is taken over once it is older than `stale`.
+ */
+async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise<T> {
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(gitdir, {
+      realpath: false,
+      lockfilePath: `${gitdir}.lock`,
+      stale: 30_000,
+      retries: { retries: 600, factor: 1.2, minTimeout: 20, maxTimeout: 250, randomize: true },
+    });
+  } catch (e) {
+    throw new RemoteUnavailableError(gitdir, `the cache clone stayed locked by another x1deploy process (${(e as Error).message})`);
+  }
+  try {
+    return await work();
+  } finally {
+    await release().catch(() => undefined);
+  }
 }
 
 async function remoteDefaultBranch(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
@@ -86,7 +114,11 @@ class RemoteStore implements GitopsStore {
   }
 
   /** Fetch the remote tip and point the cache's branch at it. */
-  async head(): Promise<string> {
+  head(): Promise<string> {
+    return withCacheLock(this.gitdir, () => this.#fetchTip());
+  }
+
+  async #fetchTip(): Promise<string> {
     const result = await git
       .fetch({
         fs,
@@ -120,22 +152,31 @@ class RemoteStore implements GitopsStore {
     return this.#local.listFiles(commit, path);
   }
 
-  async commit(request: CommitRequest): Promise<string | undefined> {
-    const oid = await this.#local.commit(request);
-    if (oid === undefined) return undefined;
-    await this.#push(this.branch, false, request.parent);
-    return oid;
+  /** Success means the server accepted exactly this commit as the new tip of the branch. */
+  commit(request: CommitRequest): Promise<string | undefined> {
+    return withCacheLock(this.gitdir, async () => {
+      const oid = await this.#local.commit(request);
+      if (oid === undefined) return undefined;
+      await this.#push(oid, this.branch, false, request.parent);
+      return oid;
+    });
   }
 
-  async proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
-    const oid = await this.#local.proposeCommit(request);
-    if (oid === undefined) return undefined;
-    // A proposal branch holds one proposal: a newer one replaces it.
-    await this.#push(request.branch, true, request.parent);
-    return oid;
+  proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
+    return withCacheLock(this.gitdir, async () => {
+      const oid = await this.#local.proposeCommit(request);
+      if (oid === undefined) return undefined;
+      // A proposal branch holds one proposal: a newer one replaces it.
+      await this.#push(oid, request.branch, true, request.parent);
+      return oid;
+    });
   }
 
-  async branchHead(name: string): Promise<string | undefined> {
+  branchHead(name: string): Promise<string | undefined> {
+    return withCacheLock(this.gitdir, () => this.#branchHead(name));
+  }
+
+  async #branchHead(name: string): Promise<string | undefined> {
     const refs = await git
       .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${name}` })
       .catch((e: Error) => {
@@ -170,14 +211,22 @@ class RemoteStore implements GitopsStore {
       });
     const found = new Map<string, string>();
     // branchHead fetches each one, so its records can be read from the cache.
-    for (const ref of refs.map((r) => r.ref.replace(/^refs\/heads\//, '')).sort()) {
-      const oid = await this.branchHead(ref);
-      if (oid) found.set(ref, oid);
-    }
+    await withCacheLock(this.gitdir, async () => {
+      for (const ref of refs.map((r) => r.ref.replace(/^refs\/heads\//, '')).sort()) {
+        const oid = await this.#branchHead(ref);
+        if (oid) found.set(ref, oid);
+      }
+    });
     return found;
   }
 
-  async #push(ref: string, force: boolean, parent: string): Promise<void> {
+  /**
+   * Push exactly `oid` to `branch`, through a ref of its own: the cache's branch ref is never what
+   * is pushed, so nothing that moved it since (another process, a fetch) can be pushed instead.
+   */
+  async #push(oid: string, branch: string, force: boolean, parent: string): Promise<void> {
+    const ref = `refs/x1deploy-push/${oid}`;
+    await git.writeRef({ fs, gitdir: this.gitdir, ref, value: oid, force: true });
     let result;
     try {
       result = await git.push({
@@ -186,21 +235,23 @@ class RemoteStore implements GitopsStore {
         gitdir: this.gitdir,
         url: this.url,
         ref,
-        remoteRef: ref,
+        remoteRef: `refs/heads/${branch}`,
         force,
         headers: { ...this.headers },
       });
     } catch (e) {
       if (e instanceof Errors.PushRejectedError || e instanceof Errors.GitPushError) throw await this.#moved(parent);
       throw new RemoteUnavailableError(this.url, (e as Error).message);
+    } finally {
+      await git.deleteRef({ fs, gitdir: this.gitdir, ref }).catch(() => undefined);
     }
-    const status = result.refs[`refs/heads/${ref}`];
-    if (!result.ok || (status && !status.ok)) throw await this.#moved(parent);
+    const status = result.refs[`refs/heads/${branch}`];
+    if (!result.ok || !status?.ok) throw await this.#moved(parent);
   }
 
   // The push lost a race: put the cache's branch back where the remote is and say so.
   async #moved(parent: string): Promise<StaleHeadError> {
-    const tip = await this.head().catch(() => parent);
+    const tip = await this.#fetchTip().catch(() => parent);
     return new StaleHeadError(parent, tip);
   }
 }

@@ -4,6 +4,7 @@
 import type { DeployRecord, Version } from '../records/index.js';
 import { parseGitHubRepoUrl } from '../scm/index.js';
 import { readTemplate } from '../templates/index.js';
+import { codeSpan, plainText } from './markdown.js';
 import type { ReviewPort } from './review-port.js';
 
 export interface Published {
@@ -40,13 +41,14 @@ export async function publishForReview(port: ReviewPort, req: PublishRequest): P
     try {
       const body = await readTemplate('pull-request-body.md', {
         app: req.record.app,
-        branch: req.record.branch,
+        // Agents choose branch names and ids: they go in as code spans that no backtick can close.
+        branch: codeSpan(req.record.branch),
         version: String(req.version.number),
         url: req.record.url,
         image,
-        agent: req.agent,
+        agent: codeSpan(req.agent),
         sourceCommitUrl: sourceCommitLink(req.sourceRepo, req.version.commit_sha),
-        summary: `${req.title}.\n\nChanged files:\n${req.changes.map((c) => `- \`${c}\``).join('\n')}`,
+        summary: `${plainText(req.title)}.\n\nChanged files:\n${req.changes.map((c) => `- ${codeSpan(c)}`).join('\n')}`,
       });
       const pr = await port.proposeForReview({ head: req.proposal.head, base: req.proposal.base, title: req.title, body });
       out.pull_request = pr.url;
@@ -61,7 +63,7 @@ export async function publishForReview(port: ReviewPort, req: PublishRequest): P
         ? 'live'
         : 'building';
     const body = [
-      `**x1deploy preview** of \`${req.record.branch}\``,
+      `**x1deploy preview** of ${codeSpan(req.record.branch)}`,
       '',
       '| preview | version | status | commit |',
       '| --- | --- | --- | --- |',

@@ -6,6 +6,7 @@ import { scrubSecrets } from '../../spec/index.js';
 import { type GitopsStore, RepoSnapshot } from '../../records/index.js';
 import { openGitopsStore } from '../../gitops/index.js';
 import { printResult, type Output } from '../output.js';
+import { EXIT_FAILURES, EXIT_OK } from '../../errors/index.js';
 import { UsageError } from '../../errors/index.js';
 import { reviewPortFor } from '../../review/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
@@ -72,7 +73,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: one object with --once, one line per outcome with --watch')
     .addHelpText(
       'after',
-      '\nThe cluster comes from KUBECONFIG, ~/.kube/config or the in-cluster service account; registry basic auth from\nX1DEPLOY_REGISTRY_USERNAME and X1DEPLOY_REGISTRY_PASSWORD (never logged).',
+      '\nExit codes: 0 done, 1 a problem with the input or the repo, 4 done but a build failed (recorded; the branch keeps\nserving what it served).\nThe cluster comes from KUBECONFIG, ~/.kube/config or the in-cluster service account; registry basic auth from\nX1DEPLOY_REGISTRY_USERNAME and X1DEPLOY_REGISTRY_PASSWORD (never logged).',
     )
     .action(
       run<BuildFlags>(async (o, out) => {
@@ -94,28 +95,28 @@ export function register(program: Command): void {
             review: reviewPortFor(o.repo),
           };
           if (o.watch) await watch(store, options, out);
-          else await once(store, options, out);
+          else return once(store, options, out);
         }
       }),
     );
 }
 
 /** Run `work` with a signal that SIGTERM or SIGINT aborts, so a pass ends cleanly when asked to. */
-async function untilStopped(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+async function untilStopped<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    await work(stop.signal);
+    return await work(stop.signal);
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
 }
 
-async function once(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<void> {
-  await untilStopped(async (signal) => {
+async function once(store: GitopsStore, options: BuildLoopOptions, out: Output): Promise<number> {
+  return untilStopped(async (signal) => {
     const result = await buildUntilSettled(store, {
       ...options,
       signal,
@@ -131,6 +132,8 @@ async function once(store: GitopsStore, options: BuildLoopOptions, out: Output):
       ...result.unfinished.map((e) => `${describe(e)} (stopped before it finished)`),
     ].join('\n');
     printResult(out, result, text || 'Nothing to build: no version is waiting for its image.');
+    // A failed build is recorded (the branch keeps serving), and the run says so by its exit code.
+    return result.recorded.some((e) => e.kind === 'failed') ? EXIT_FAILURES : EXIT_OK;
   });
 }
 

@@ -20,11 +20,15 @@ export function register(program: Command): void {
         const agent = validAgent(o.agent);
         const store = await openGitopsStore(o.repo);
         const server = createMcpServer({ store, agent, review: reviewPortFor(o.repo) }, await packageVersion());
-        await server.connect(new StdioServerTransport());
-        // Serve until the client closes stdin.
-        await new Promise<void>((resolve) => {
+        // Serve until the client closes stdin (or the transport closes): that is a normal end, exit 0.
+        const closed = new Promise<void>((resolve) => {
           server.onclose = resolve;
+          process.stdin.once('end', resolve);
+          process.stdin.once('close', resolve);
         });
+        await server.connect(new StdioServerTransport());
+        await closed;
+        await server.close().catch(() => undefined);
       }),
     );
 }

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { openGitopsStore } from '../../gitops/index.js';
 import { RepoSnapshot } from '../../records/index.js';
 import type { ReapResult, ReapSources } from '../../reap/index.js';
-import { EXIT_INVALID, EXIT_OK, UsageError } from '../../errors/index.js';
+import { EXIT_FAILURES, EXIT_INVALID, EXIT_OK, UsageError } from '../../errors/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
@@ -36,7 +36,8 @@ export function register(program: Command): void {
       '\nBranch lists come from GitHub (token in X1DEPLOY_GITHUB_TOKEN) or git ls-remote; traffic from Prometheus\n' +
         '(x1deploy.yaml reap.prometheusUrl, bearer token in X1DEPLOY_PROMETHEUS_TOKEN); registry basic auth from\n' +
         'X1DEPLOY_REGISTRY_USERNAME and X1DEPLOY_REGISTRY_PASSWORD. None is ever logged.\n' +
-        'Exit codes: 0 done (or nothing to reap), 1 stopped by --max-deletions or a repo problem.',
+        'Exit codes: 0 done (or nothing to reap), 1 stopped by --max-deletions or a repo problem, 4 done but a branch\n' +
+        'listing or an image delete failed (nothing was reaped on its account).',
     )
     .action(
       run<ReapFlags>(async (o, out) => {
@@ -59,7 +60,10 @@ export function register(program: Command): void {
         });
         const advice = result.plan.stoppedByLimit ? limitAdvice(result) : undefined;
         printResult(out, { ...result, commit: result.commit ?? null, ...(advice ? { advice } : {}) }, describe(result, advice));
-        return result.plan.stoppedByLimit ? EXIT_INVALID : EXIT_OK;
+        if (result.plan.stoppedByLimit) return EXIT_INVALID;
+        // A listing that failed reaped nothing for its repo: the run is incomplete and says so.
+        const failures = result.listings.some((l) => l.outcome === 'failed') || result.images.some((i) => i.outcome === 'failed');
+        return failures ? EXIT_FAILURES : EXIT_OK;
       }),
     );
 }
