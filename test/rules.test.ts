@@ -15,10 +15,21 @@ import {
   revokeGrants,
   type GrantsFile,
 } from '../src/grants/index.js';
-import { deployRecordPath, parseRepoPath, renderedDir } from '../src/layout/index.js';
+import {
+  deployRecordPath,
+  parseProposalBranch,
+  parseRepoPath,
+  proposalBranchName,
+  renderedDir,
+  repoPathString,
+} from '../src/layout/index.js';
 import {
   appWildcardSecretName,
+  branchSlug,
   defaultBuildNamespace,
+  fillNameTemplate,
+  isDns1035Label,
+  isDnsSubdomain,
   defaultCacheRepo,
   hexHash,
   imageRef,
@@ -523,5 +534,131 @@ describe('rollbackBranch input', () => {
     await expect(rollbackBranch(untouchable, { app: 'api', branch: 'feat/x' }, { agent: 'bad agent' })).rejects.toMatchObject({
       issues: [{ path: 'agent' }],
     });
+  });
+});
+
+describe('names, pinned', () => {
+  it('a DNS label is at most 63 characters, a subdomain 253, every label valid', () => {
+    expect(isDnsLabel('a'.repeat(63))).toBe(true);
+    expect(isDnsLabel('a'.repeat(64))).toBe(false);
+    expect(isDns1035Label(`a${'1'.repeat(62)}`)).toBe(true);
+    expect(isDns1035Label(`a${'1'.repeat(63)}`)).toBe(false);
+    const host = Array.from({ length: 4 }, () => 'a'.repeat(63)).join('.');
+    expect(isDnsSubdomain(host.slice(0, 253))).toBe(true);
+    expect(isDnsSubdomain(`${host.slice(0, 253)}a`)).toBe(false);
+    expect(isDnsSubdomain('ok.Not-OK')).toBe(false);
+  });
+
+  // Slugs are stored in deploy.yaml and in object names: they must never change. The hashes here
+  // were computed apart from x1deploy: base32 (RFC 4648, lower case) of sha256(branch), 8 characters.
+  it.each([
+    ['feat/x', 'feat-x-pg2myvkl'],
+    ['feat-x', 'feat-x'],
+    ['Feature/ÄÖ', 'feature-ao-ljofx2b7'],
+    ['x'.repeat(200), `${'x'.repeat(63 - 4 - 9)}-viqmeprs`],
+  ])('branchSlug(api, %s) is %s', (branch, slug) => {
+    expect(branchSlug('api', branch)).toBe(slug);
+  });
+
+  it('keeps a clean branch name exactly at the budget, and folds runs of other characters into one "-"', () => {
+    const atBudget = 'b'.repeat(63 - 'api-'.length);
+    expect(branchSlug('api', atBudget)).toBe(atBudget);
+    expect(branchSlug('api', `${atBudget}b`)).not.toBe(`${atBudget}b`);
+    expect(branchSlug('api', 'feat//x')).toMatch(/^feat-x-[a-z2-7]{8}$/);
+  });
+
+  it('cuts a long build namespace where the id has "--" without leaving a "-" before the hash', () => {
+    const id = `${'a'.repeat(42)}--${'b'.repeat(16)}`; // the cut lands right after the "--"
+    const name = defaultBuildNamespace(id);
+    expect(name).not.toMatch(/--[0-9a-f]{8}-builds$/);
+    expect(isDnsLabel(name)).toBe(true);
+  });
+
+  it('fills name templates', () => {
+    expect(fillNameTemplate('{app}-{slug}-db-{workspace}-{app}', { app: 'api', slug: 's', workspace: 'w' })).toBe('api-s-db-w-api');
+    expect(fillNameTemplate('{other}', { app: 'api', slug: 's', workspace: 'w' })).toBe('{other}');
+  });
+});
+
+describe('grant edits, pinned', () => {
+  const now = '2026-01-01T00:00:00.000Z';
+  const later = '2026-01-02T00:00:00.000Z';
+
+  it('a new grant without a mode is a review grant, says so, and leaves the other patterns alone', () => {
+    let file = addGrant(emptyGrantsFile(), { agent: 'a1', app: 'api', branches: 'feat/*', mode: 'auto', by: 'o', now }).file;
+    const edit = addGrant(file, { agent: 'a1', app: 'api', branches: 'fix/*', by: 'o', now: later });
+    expect(edit.summary).toBe('o granted a1 review deploys of api on fix/*');
+    file = edit.file;
+    expect(file.grants.map((g) => [g.branches, g.mode, g.revoked_at])).toEqual([
+      ['feat/*', 'auto', undefined],
+      ['fix/*', 'review', undefined],
+    ]);
+  });
+
+  it('revoking reports a change; revoking it again, or all of an app whose grants are revoked, does not', () => {
+    const file = addGrant(emptyGrantsFile(), { agent: 'a1', app: 'api', branches: 'feat/*', mode: 'auto', by: 'o', now }).file;
+    const revoked = revokeGrants(file, { agent: 'a1', app: 'api', by: 'o', now: later });
+    expect(revoked.changed).toBe(true);
+    expect(revokeGrants(revoked.file, { agent: 'a1', app: 'api', by: 'o', now: later })).toMatchObject({
+      changed: false,
+      summary: "a1's grant for api is revoked already; nothing changed",
+    });
+    // Another agent's or another app's revoked grant is not "already so" for this one.
+    expect(() => revokeGrants(revoked.file, { agent: 'a2', app: 'api', by: 'o', now: later })).toThrow(NothingToRevokeError);
+    expect(() => revokeGrants(revoked.file, { agent: 'a1', app: 'web', by: 'o', now: later })).toThrow(NothingToRevokeError);
+  });
+
+  it('a revoked grant on another pattern does not make a denial say "revoked"', () => {
+    let file = addGrant(emptyGrantsFile(), { agent: 'a1', app: 'api', branches: 'release/**', mode: 'auto', by: 'o', now }).file;
+    file = revokeGrants(file, { agent: 'a1', app: 'api', by: 'o', now: later }).file;
+    expect(authorize(file, 'a1', 'api', 'main')).toEqual({
+      allowed: false,
+      reason: 'agent a1 has no deploy grant for app api on branch main; it holds no deploy grants',
+    });
+  });
+
+  it('the first version is a change', () => {
+    expect(firstVersion(base, next('a')).changed).toBe(true);
+  });
+});
+
+describe('proposal branches and layout strings', () => {
+  it('parses only x1deploy/<app>/<slug>', () => {
+    expect(parseProposalBranch(proposalBranchName('api', 'feat-x'))).toEqual({ app: 'api', slug: 'feat-x' });
+    for (const name of ['main', 'x1deploy/api', 'x1deploy/api/a/b', 'x1deploy//s', 'x1deploy/api/', 'other/x1deploy/api/s']) {
+      expect(parseProposalBranch(name)).toBeUndefined();
+    }
+  });
+
+  it('gives back the path of a stray or other path', () => {
+    expect(repoPathString({ kind: 'stray', path: 'apps/x' })).toBe('apps/x');
+    expect(repoPathString({ kind: 'other', path: 'docs/x' })).toBe('docs/x');
+  });
+});
+
+describe('rollbackBranch on a real repo', () => {
+  it('serves the previous built version again in one commit', async () => {
+    const { makeWorkspaceRepo, request: req, git: g } = await import('./support/workspace-repo.js');
+    const { deployBranch } = await import('../src/deploy/index.js');
+    const { recordBuildOutcome } = await import('../src/build/index.js');
+    const { dir, store } = await makeWorkspaceRepo();
+    const slug = (await deployBranch(store, req(), { agent: 'agent-7' })).answer.slug;
+    await recordBuildOutcome(store, { app: 'api', slug, version: 1 }, { ok: true, digest: digest('1') });
+    await deployBranch(store, req({ commit_sha: sha('b') }), { agent: 'agent-7' });
+    await recordBuildOutcome(store, { app: 'api', slug, version: 2 }, { ok: true, digest: digest('2') });
+    const { answer, commit } = await rollbackBranch(
+      store,
+      { app: 'api', branch: 'feat/x' },
+      { agent: 'agent-7', clock: () => new Date(at(30)) },
+    );
+    expect(answer).toMatchObject({
+      version: 1,
+      previous_version: 2,
+      mode: 'auto',
+      image_ref: expect.stringMatching(new RegExp(`@${digest('1')}$`)),
+    });
+    expect(g(dir, 'rev-parse', 'HEAD')).toBe(commit);
+    expect(g(dir, 'log', '-1', '--format=%an <%ae>')).toBe('agent-7 <agent-7@agents.x1deploy>');
+    expect(g(dir, 'log', '-1', '--format=%B').split('\n').slice(3, 5)).toEqual(['', 'X1-Agent: agent-7']);
   });
 });

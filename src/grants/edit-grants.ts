@@ -69,8 +69,7 @@ export function revokeGrants(file: GrantsFile, req: RevokeRequest): GrantEdit {
       g.revoked_at !== undefined &&
       (req.branches === undefined || g.branches === req.branches),
   );
-  const held = file.grants.filter((g) => g.agent === req.agent && g.app === req.app && g.revoked_at === undefined);
-  if (hits.length === 0 && revokedBefore.length > 0 && (req.branches !== undefined || held.length === 0)) {
+  if (hits.length === 0 && revokedBefore.length > 0) {
     return {
       file,
       changed: false,

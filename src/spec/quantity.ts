@@ -32,6 +32,7 @@ export function parseQuantity(text: string): number | undefined {
   if (!m) return undefined;
   const [, num, suffix = ''] = m;
   const base = Number(num);
-  if (/^[eE]/.test(suffix)) return base * 10 ** Number(suffix.slice(1));
+  // "E" is exa and "Ei" exbi; only e/E followed by digits is an exponent ("1E3" is 1000, "1E" is 1e18).
+  if (/^[eE][+-]?[0-9]+$/.test(suffix)) return base * 10 ** Number(suffix.slice(1));
   return base * (SUFFIX[suffix] ?? NaN);
 }

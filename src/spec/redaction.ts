@@ -6,6 +6,8 @@
 // builder never reads Secret values, so it cannot look for them by value; it removes anything that
 // has the shape of a credential instead, and keeps what a reader needs (digests, commit ids, paths).
 
+import { userinfoSpans } from './secret-values.js';
+
 export const REDACTED = '[redacted]';
 
 /** Replaced whole. */
@@ -24,13 +26,12 @@ const SHAPED: readonly RegExp[] = [
 
 /** The first group (what names the secret) is kept; the value after it is replaced. */
 const KEYED: readonly RegExp[] = [
-  // URL userinfo: user:password@ or token@.
-  /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+(?=@)/gi,
   // Authorization headers, and bare "Bearer …"/"Basic …" credentials.
   /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:basic\s+|bearer\s+|token\s+)?)[^\s"',]+/gi,
   /\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/-]{8,}=*/gi,
   // key=value and "key": "value" where the key names a secret (env dumps, docker config "auth").
-  /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credentials?|auth)["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi,
+  // (The name before the key word is kept as it is: matching it too would make the pattern quadratic.)
+  /((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credentials?|auth)["']?[ \t]{0,8}[:=][ \t]{0,8}["']?)[^\s"',;&]+/gi,
 ];
 
 // Long runs that mix upper case, lower case and digits are keys or tokens; hex digests and commit
@@ -42,9 +43,25 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/g;
 
+/**
+ * URL userinfo (user:password@, token@), the password holding "/" or "@" too: from the "://" to the
+ * last "@" of the run (userinfoSpans finds them in linear time). Over-redacting a path that holds
+ * "@" is the safe side.
+ */
+function scrubUrlUserinfo(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const { start, lastAt } of userinfoSpans(text)) {
+    if (start < from) continue;
+    out += `${text.slice(from, start)}${REDACTED}`;
+    from = lastAt;
+  }
+  return out + text.slice(from);
+}
+
 /** `text` with every credential-shaped part replaced by [redacted], and terminal escapes removed. */
 export function scrubSecrets(text: string): string {
-  let out = text.replace(ANSI, '').replace(CONTROL, '');
+  let out = scrubUrlUserinfo(text.replace(ANSI, '').replace(CONTROL, ''));
   for (const pattern of SHAPED) out = out.replace(pattern, REDACTED);
   for (const pattern of KEYED) out = out.replace(pattern, (_match, keep: string) => `${keep}${REDACTED}`);
   return out.replace(OPAQUE_RUN, (run) => (/[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run) ? REDACTED : run));
