@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { credentialKind, deployRequestSchema, parseQuantity, scrubSecrets, toFieldIssues } from '../src/spec/index.js';
 
 const limits = { maxReplicas: 3, maxCpu: '1', maxMemory: '1Gi' };
-const request = (resources: Record<string, string>) => ({
+const request = (resources: { readonly cpu?: string; readonly memory?: string }) => ({
   app: 'api',
   branch: 'feat/x',
   commit_sha: 'a'.repeat(40),
@@ -66,5 +66,59 @@ describe('credential shapes', () => {
     scrubSecrets(value);
     // Generous for a loaded 2-core machine; a quadratic pattern takes hours here.
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('request files', () => {
+  it('refuses invalid UTF-8, prototype keys and a YAML alias bomb with exit 1 and a clear error, writing nothing', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { cliInProcess } = await import('./support/cli-in-process.js');
+    const { makeWorkspaceRepo, repoFingerprint, tempDir } = await import('./support/workspace-repo.js');
+    const { dir } = await makeWorkspaceRepo();
+    const fp = repoFingerprint(dir);
+    const base = 'app: api\ncommit_sha: ' + 'a'.repeat(40) + '\nports: [8080]\n';
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
+    const cases: [string, Buffer, RegExp][] = [
+      [
+        'invalid UTF-8',
+        Buffer.concat([Buffer.from(`${base}branch: feat/`), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]),
+        /not valid UTF-8/,
+      ],
+      ['__proto__', Buffer.from(`${base}branch: feat/x\n__proto__: {polluted: true}\n`), /field named "__proto__"/],
+      ['constructor in env', Buffer.from(`${base}branch: feat/x\nenv:\n  constructor: x\n`), /field named "constructor"/],
+      [
+        'alias bomb',
+        Buffer.from(
+          `${base}branch: feat/x\nenv:\n${bomb
+            .split('\n')
+            .map((l) => `  ${l}`)
+            .join('\n')}\n`,
+        ),
+        /too many YAML aliases/,
+      ],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const file = join(tempDir(), `${name.replace(/\W/g, '-')}.yaml`);
+      writeFileSync(file, bytes);
+      const r = await cliInProcess(['deploy', file, '--repo', dir, '--agent', 'agent-7', '--json']);
+      expect(r.code, name).toBe(1);
+      expect(JSON.parse(r.stdout), name).toEqual({ error: expect.stringMatching(message), kind: 'invalid' });
+    }
+    expect(repoFingerprint(dir)).toBe(fp);
+  });
+
+  it('refuses __proto__ as an env name over MCP and the library too, before anything is read', async () => {
+    const { validateDeployRequest } = await import('../src/deploy/index.js');
+    const { defaultWorkspaceConfig } = await import('../src/workspace/index.js');
+    const input = JSON.parse(`{"app":"api","branch":"feat/x","commit_sha":"${'a'.repeat(40)}","ports":[8080],"env":{"__proto__":"x"}}`);
+    expect(() => validateDeployRequest(input, defaultWorkspaceConfig())).toThrow(/env.__proto__: "__proto__" is refused/);
   });
 });

@@ -1,34 +1,77 @@
 // A deploy request from a file or stdin, as YAML or JSON.
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { deployRequestSchema } from '../spec/index.js';
 import { UsageError } from '../errors/index.js';
 
-async function readStdin(): Promise<string> {
+/** A request larger than this is no deploy request: refused before it is decoded or parsed. */
+export const REQUEST_MAX_BYTES = 1 << 20;
+
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > REQUEST_MAX_BYTES) throw new UsageError(`the request is larger than ${REQUEST_MAX_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
-export async function readRequestFile(file: string): Promise<unknown> {
-  let text: string;
+/** Bytes as UTF-8, refusing invalid sequences: a replaced character would make a branch name differ from the real one. */
+function utf8(bytes: Buffer): string {
   try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError('the request is not valid UTF-8; save it as UTF-8 and send it again');
+  }
+}
+
+/** Keys that would reach object prototypes, or be silently dropped, in JavaScript. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export async function readRequestFile(file: string): Promise<unknown> {
+  let bytes: Buffer;
+  try {
+    bytes = file === '-' ? await readStdin() : await readFile(file);
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(
       `cannot read the request ${file === '-' ? 'from stdin' : `file ${file}`}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  const doc = parseDocument(text);
+  if (bytes.length > REQUEST_MAX_BYTES) throw new UsageError(`the request is larger than ${REQUEST_MAX_BYTES} bytes`);
+  const doc = parseDocument(utf8(bytes));
   const [error] = doc.errors;
   if (error) {
     // The parser's message quotes the offending text, which may hold a secret: keep the position only.
     const where = error.linePos?.[0];
     throw new UsageError(`the request is not valid YAML or JSON${where ? ` (line ${where.line}, column ${where.col})` : ''}`);
   }
+  refuseForbiddenKeys(doc.contents);
   keepScalarsAsWritten(doc);
-  return doc.toJS();
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    // yaml refuses a document whose aliases expand past the limit (a "billion laughs" bomb).
+    throw new UsageError('the request uses too many YAML aliases (anchors expanded over and over); write the values out');
+  }
+}
+
+function refuseForbiddenKeys(node: unknown, depth = 0): void {
+  if (depth > 64) throw new UsageError('the request is nested too deeply');
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+        throw new UsageError(`the request has a field named "${key}", which is refused (it is not a field of a deploy request)`);
+      }
+      refuseForbiddenKeys(pair.value, depth + 1);
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) refuseForbiddenKeys(item, depth + 1);
+  }
 }
 
 const TEXT_FIELDS = ['app', 'branch', 'commit_sha', 'dockerfile'];

@@ -4,7 +4,7 @@ import { authorize } from '../grants/index.js';
 import { proposalBranchName } from '../layout/index.js';
 import { RepoSnapshot, type GitopsStore, type Version } from '../records/index.js';
 import type { Published, ReviewPort } from '../review/index.js';
-import { AgentIdSchema, branchSlug, deployRequestSchema, toFieldIssues, type DeployRequest } from '../spec/index.js';
+import { AgentIdSchema, branchSlug, deployRequestSchema, prototypeKeyIssues, toFieldIssues, type DeployRequest } from '../spec/index.js';
 import { withFreshTip } from '../transaction/index.js';
 import { sameRequest } from '../versions/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
@@ -26,6 +26,8 @@ export interface DeployResult {
 }
 
 export function validateDeployRequest(input: unknown, ws: WorkspaceConfig): DeployRequest {
+  const keys = prototypeKeyIssues(input);
+  if (keys.length > 0) throw new InvalidRequestError(keys);
   const parsed = deployRequestSchema(ws.limits).safeParse(input);
   if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
   return parsed.data;

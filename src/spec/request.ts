@@ -114,6 +114,14 @@ export function deployRequestSchema(limits?: RequestLimits) {
             });
             continue;
           }
+          if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `env name "${name}" is refused: it is a JavaScript object key, not a setting`,
+            });
+            continue;
+          }
           if (RESERVED_ENV_NAMES.has(name)) {
             ctx.addIssue({
               code: 'custom',
@@ -176,6 +184,25 @@ export type DeployRequest = z.output<ReturnType<typeof deployRequestSchema>>;
 export type DeployRequestInput = z.input<ReturnType<typeof deployRequestSchema>>;
 
 export type { FieldIssue };
+
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Own keys of the input that JavaScript treats specially (`JSON.parse` keeps `"__proto__"` as an own
+ * key; assigning it elsewhere would change a prototype or drop the field without a word). Checked
+ * on the raw input, before the schema, which would never see them.
+ */
+export function prototypeKeyIssues(input: unknown, path: readonly string[] = [], depth = 0): FieldIssue[] {
+  if (input === null || typeof input !== 'object' || depth > 32) return [];
+  const issues: FieldIssue[] = [];
+  for (const key of Object.keys(input)) {
+    const at = [...path, key];
+    if (PROTOTYPE_KEYS.has(key))
+      issues.push({ path: at.join('.'), message: `"${key}" is refused as a field or env name: it is a JavaScript object key` });
+    else issues.push(...prototypeKeyIssues((input as Record<string, unknown>)[key], at, depth + 1));
+  }
+  return issues;
+}
 
 export function toFieldIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({

@@ -26,9 +26,7 @@ const USERINFO = /^([^\s:/@]*):([^\s@]+)@$/;
  * white space and within USERINFO_MAX. Linear: the next "@" and the next white space are found
  * once and reused while the "://" positions move past them.
  */
-export function* userinfoSpans(
-  text: string,
-): Generator<{
+export function* userinfoSpans(text: string): Generator<{
   readonly start: number;
   readonly end: number;
   /** The last "@" of the same run: a password may hold "@". */ readonly lastAt: number;
