@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type DeployRecord, type VersionSpec, DeployRecordSchema } from '../src/records/index.js';
 import { addVersion, branchStatus, firstVersion, recordBuild, recordBuildFailure, servedVersion } from '../src/versions/index.js';
+import { base, digest, next as nextVersion, sha, spec } from './support/version-fixtures.js';
 
-const spec: VersionSpec = { dockerfile: 'Dockerfile', ports: [8080] };
-const sha = (c: string) => c.repeat(40);
-const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const next = (c: string, s: VersionSpec = spec) => ({
-  commit_sha: sha(c),
-  spec: s,
-  image_ref: `reg/app:${sha(c)}`,
-  requested_by: 'agent-1',
-  now: '2026-01-01T00:00:00.000Z',
-});
-const base = {
-  apiVersion: 'x1deploy.dev/v1' as const,
-  kind: 'BranchDeploy' as const,
-  app: 'api',
-  branch: 'feat/x',
-  slug: 'feat-x-aaaaaaaa',
-  url: 'https://x',
-  created_at: '2026-01-01T00:00:00.000Z',
-};
+const next = (c: string, s: VersionSpec = spec) => nextVersion(c, s, 0, 'reg/app');
 const built = { digest: digest('d'), built_at: '2026-01-01T00:01:00.000Z', now: '2026-01-01T00:01:00.000Z' };
 
 describe('version lifecycle', () => {

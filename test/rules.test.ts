@@ -50,28 +50,9 @@ import {
   sameRequest,
 } from '../src/versions/index.js';
 import { defaultWorkspaceConfig } from '../src/workspace/index.js';
+import { at, base, digest, next, sha, spec } from './support/version-fixtures.js';
 
-const spec: VersionSpec = { dockerfile: 'Dockerfile', ports: [8080] };
-const sha = (c: string) => c.repeat(40);
 const SHA = sha('a');
-const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
-const next = (c: string, s: VersionSpec = spec, minute = 0) => ({
-  commit_sha: sha(c),
-  spec: s,
-  image_ref: `reg/ws/demo/app-api:${sha(c)}`,
-  requested_by: 'agent-1',
-  now: at(minute),
-});
-const base = {
-  apiVersion: 'x1deploy.dev/v1' as const,
-  kind: 'BranchDeploy' as const,
-  app: 'api',
-  branch: 'feat/x',
-  slug: 'feat-x-aaaaaaaa',
-  url: 'https://feat-x-aaaaaaaa.api.demo.preview.localhost',
-  created_at: at(0),
-};
 const built = (c: string, minute: number) => ({ digest: digest(c), built_at: at(minute), now: at(minute) });
 const statuses = (r: DeployRecord) => r.versions.map((v) => v.status);
 
