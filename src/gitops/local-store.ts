@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import { type FileHandle, chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
@@ -101,6 +102,44 @@ export async function openLocalStore(dir: string): Promise<GitopsStore> {
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const LOCK_TIMEOUT_MS = 5000;
+const REPO_LOCK = 'x1deploy.lock';
+/** Who this process is, as recorded in x1deploy.lock. */
+const HOLDER = { pid: process.pid, host: hostname(), started: Math.round(Date.now() - process.uptime() * 1000) };
+/** A lock whose holder cannot be asked (another host, no record) counts as dead after this long. */
+const UNVERIFIABLE_LOCK_MS = 10 * 60_000;
+
+interface DeadHolder {
+  readonly at: number;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** The record of a lock whose holder is gone, or undefined while it may still be alive. */
+async function deadHolder(file: string): Promise<DeadHolder | undefined> {
+  const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
+  if (info === undefined) return undefined;
+  let record: { pid?: unknown; host?: unknown; from?: unknown; to?: unknown; at?: unknown } = {};
+  try {
+    record = JSON.parse(text ?? '') as typeof record;
+  } catch {
+    // Killed between creating the lock and writing its record, or written by something else.
+  }
+  const at = typeof record.at === 'number' ? record.at : info.mtimeMs;
+  const oid = (v: unknown) => (typeof v === 'string' && /^[0-9a-f]{40}$/.test(v) ? v : undefined);
+  const sameHost = record.host === hostname() && typeof record.pid === 'number';
+  const gone = sameHost ? !processAlive(record.pid as number) : Date.now() - info.mtimeMs > UNVERIFIABLE_LOCK_MS;
+  return gone ? { at, from: oid(record.from), to: oid(record.to) } : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 const IO_CONCURRENCY = 32;
 const CACHE_LIMIT = 20_000;
 
@@ -292,7 +331,7 @@ class LocalStore implements GitopsStore {
     this.#commitTrees.set(oid, root);
     // Every object must be on disk before the ref can point at it.
     await objects.flush();
-    const repoLock = parent === undefined ? undefined : await acquireLock(join(this.#gitdir, 'x1deploy.lock'));
+    const repoLock = parent === undefined ? undefined : await this.#acquireRepoLock({ from: parent, to: oid });
     try {
       if (this.#bare) {
         await this.#moveRef(parent, oid);
@@ -310,6 +349,82 @@ class LocalStore implements GitopsStore {
       await repoLock?.release();
     }
     return oid;
+  }
+
+  /**
+   * x1deploy's own lock on the repo, recording who holds it and which commit it is landing. A
+   * holder that died (same host, its process gone) is taken over: if its commit had moved the ref,
+   * the work tree and the index are brought to it, as the holder would have done; git's own locks
+   * it left (index.lock, the branch's ref lock) are removed. The next command works.
+   */
+  async #acquireRepoLock(landing: { readonly from: string; readonly to: string }): Promise<Lock> {
+    const file = join(this.#gitdir, REPO_LOCK);
+    let dead: DeadHolder | undefined;
+    const found = await deadHolder(file);
+    if (found !== undefined) {
+      // Moved aside first: of several processes finding the same dead lock, one takes it over.
+      const aside = `${file}.dead-${process.pid}-${Date.now()}`;
+      if (
+        await rename(file, aside).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        dead = found;
+        await unlink(aside).catch(() => undefined);
+      }
+    }
+    const lock = await acquireLock(file, JSON.stringify({ ...HOLDER, ...landing, at: Date.now() }));
+    if (dead !== undefined) {
+      try {
+        await this.#recover(dead);
+      } catch (e) {
+        await lock.release();
+        throw e;
+      }
+    }
+    return lock;
+  }
+
+  /** Finish, or clear up after, the commit a dead holder was landing. */
+  async #recover(dead: DeadHolder): Promise<void> {
+    for (const stale of [join(this.#gitdir, 'index.lock'), `${this.#refFile}.lock`]) {
+      const info = await stat(stale).catch(() => undefined);
+      // Only a lock the dead holder could have made; a live git may hold a newer one.
+      if (info && info.mtimeMs >= dead.at - 1000) await unlink(stale).catch(() => undefined);
+    }
+    if (this.#bare || dead.from === undefined || dead.to === undefined) return;
+    const head = await this.head().catch(() => undefined);
+    if (head !== dead.to) return;
+    const effects: Effects = { removed: [], written: [] };
+    await this.#diff(await this.#treeOf(dead.from), await this.#treeOf(dead.to), '', effects);
+    const indexLock = await acquireLock(join(this.#gitdir, 'index.lock'));
+    try {
+      await this.#syncWorkTree(effects, indexLock);
+    } finally {
+      await indexLock.release();
+    }
+  }
+
+  /** What changed from tree `a` to tree `b`, as the effects a commit has on the work tree. */
+  async #diff(a: string | undefined, b: string | undefined, prefix: string, effects: Effects): Promise<void> {
+    if (a === b) return;
+    const before = new Map((a === undefined ? [] : await this.#readTree(a)).map((e) => [e.path, e]));
+    const after = new Map((b === undefined ? [] : await this.#readTree(b)).map((e) => [e.path, e]));
+    for (const [name, old] of before) {
+      const now = after.get(name);
+      if (now === undefined || now.type !== old.type) effects.removed.push(prefix + name);
+    }
+    for (const [name, now] of after) {
+      const old = before.get(name);
+      if (old?.oid === now.oid && old.mode === now.mode) continue;
+      if (now.type === 'tree') {
+        await this.#diff(old?.type === 'tree' ? old.oid : undefined, now.oid, `${prefix}${name}/`, effects);
+      } else {
+        const { blob } = await git.readBlob({ fs, ...this.#git, oid: now.oid, cache: this.#cache });
+        effects.written.push({ path: prefix + name, text: Buffer.from(blob).toString('utf8'), oid: now.oid, mode: now.mode });
+      }
+    }
   }
 
   async #treeOf(commit: string): Promise<string> {
@@ -665,13 +780,14 @@ interface Lock {
 }
 
 /** Create `file` exclusively (git's `.lock` protocol), retrying with backoff for a few seconds. */
-async function acquireLock(file: string): Promise<Lock> {
+async function acquireLock(file: string, holder?: string): Promise<Lock> {
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let delay = 2;
   let handle: FileHandle;
   for (;;) {
     try {
       handle = await open(file, 'wx');
+      if (holder !== undefined) await handle.write(holder);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

@@ -1,0 +1,91 @@
+// A deploy killed at any point leaves the repo so that the next command works: the lock it held
+// is taken over, its commit (if the ref had moved) is finished in the work tree and the index, and
+// git finds nothing wrong.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { deployBranch } from '../src/deploy/index.js';
+import { openBareStore, openLocalStore } from '../src/gitops/index.js';
+import { RepoSnapshot } from '../src/records/index.js';
+import { git, makeWorkspaceRepo, request } from './support/workspace-repo.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}
+
+function clean(dir: string): void {
+  expect(git(dir, 'status', '--porcelain')).toBe('');
+  expect(git(dir, 'fsck', '--strict', '--no-dangling')).toBe('');
+}
+
+describe('crash recovery of the local store', () => {
+  it('a holder killed after its ref moved: the next deploy finishes its work tree and index, then lands', async () => {
+    const { dir } = await makeWorkspaceRepo();
+    const from = git(dir, 'rev-parse', 'HEAD');
+    // What the killed process had done: objects written and the ref moved, the work tree not yet.
+    const refOnly = openBareStore(join(dir, '.git'), 'main');
+    const snapshot = await RepoSnapshot.atHead(refOnly);
+    const planned = await deployBranch(refOnly, request({ branch: 'feat/killed' }), { agent: 'agent-7' });
+    const to = planned.commit!;
+    expect(snapshot.commit).toBe(from);
+    expect(git(dir, 'status', '--porcelain')).not.toBe('');
+    writeFileSync(
+      join(dir, '.git', 'x1deploy.lock'),
+      JSON.stringify({ pid: deadPid(), host: hostname(), from, to, at: Date.now() - 1000 }),
+    );
+    writeFileSync(join(dir, '.git', 'index.lock'), 'half an index');
+
+    const store = await openLocalStore(dir);
+    const next = await deployBranch(store, request({ branch: 'feat/next' }), { agent: 'agent-7' });
+    expect(git(dir, 'rev-parse', 'HEAD~1')).toBe(to);
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(next.commit);
+    clean(dir);
+  });
+
+  it('a holder killed before its ref moved: its locks are cleared and nothing of its change remains', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    const from = git(dir, 'rev-parse', 'HEAD');
+    writeFileSync(
+      join(dir, '.git', 'x1deploy.lock'),
+      JSON.stringify({ pid: deadPid(), host: hostname(), from, to: 'f'.repeat(40), at: Date.now() - 1000 }),
+    );
+    writeFileSync(join(dir, '.git', 'index.lock'), '');
+    const next = await deployBranch(store, request(), { agent: 'agent-7' });
+    expect(git(dir, 'rev-parse', 'HEAD~1')).toBe(from);
+    expect(next.commit).toBe(git(dir, 'rev-parse', 'HEAD'));
+    clean(dir);
+  });
+
+  it('a lock held by a live process is not taken over', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    writeFileSync(join(dir, '.git', 'x1deploy.lock'), JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }));
+    await expect(deployBranch(store, request(), { agent: 'agent-7' })).rejects.toThrow(
+      /x1deploy.lock is held by another x1deploy or git process/,
+    );
+  });
+
+  it('deploys killed at random moments never stop the next one, and leave git clean', async () => {
+    const { dir } = await makeWorkspaceRepo();
+    for (let i = 0; i < 6; i++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'deploy', '-', '--repo', dir, '--agent', 'agent-7', '--json'], {
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      child.stdin.end(JSON.stringify(request({ branch: `feat/k${i}`, commit_sha: (i + 1).toString(16).padStart(40, 'a') })));
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      await new Promise((r) => setTimeout(r, 400 + Math.random() * 1600));
+      child.kill('SIGKILL');
+      await closed;
+      const store = await openLocalStore(dir);
+      await deployBranch(store, request({ branch: `feat/after${i}`, commit_sha: (i + 1).toString(16).padStart(40, 'b') }), {
+        agent: 'agent-7',
+      });
+      clean(dir);
+    }
+  }, 300_000);
+});
