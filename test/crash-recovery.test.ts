@@ -89,3 +89,39 @@ describe('crash recovery of the local store', () => {
     }
   }, 300_000);
 });
+
+describe('the local store respects the work tree', () => {
+  it('refuses to overwrite an uncommitted edit of a file it writes, and writes nothing', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    await deployBranch(store, request(), { agent: 'agent-7' });
+    const head = git(dir, 'rev-parse', 'HEAD');
+    const record = join(dir, 'apps/api/branches', (await import('../src/spec/index.js')).branchSlug('api', 'feat/x'), 'deploy.yaml');
+    writeFileSync(record, '# my notes\n');
+    await expect(deployBranch(store, request({ commit_sha: 'b'.repeat(40) }), { agent: 'agent-7' })).rejects.toMatchObject({
+      name: 'UncommittedChangesError',
+      kind: 'conflict',
+      message: expect.stringMatching(/deploy\.yaml in .* has uncommitted changes that this command would overwrite/),
+    });
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(dir, 'status', '--porcelain')).toMatch(/deploy\.yaml$/);
+  });
+
+  it('refuses an index it cannot update before the ref moves', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    git(dir, 'update-index', '--index-version', '4');
+    const head = git(dir, 'rev-parse', 'HEAD');
+    await expect(deployBranch(store, request(), { agent: 'agent-7' })).rejects.toMatchObject({
+      name: 'UnsupportedIndexError',
+      message: expect.stringMatching(/index version 4 is not supported; run "git update-index --index-version 2/),
+    });
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it('refuses a sha256 repository when it opens it', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'x1deploy-test-sha256-'));
+    git(dir, 'init', '-q', '--object-format=sha256');
+    await expect(openLocalStore(dir)).rejects.toThrow(/uses sha256 object ids, which x1deploy does not support/);
+  });
+});

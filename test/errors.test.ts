@@ -85,6 +85,8 @@ describe('error taxonomy', () => {
       RepoNotEmptyError: 'invalid',
       RepoLockedError: 'conflict',
       InvalidChangePathError: 'invalid',
+      UncommittedChangesError: 'conflict',
+      UnsupportedIndexError: 'invalid',
       RemoteUnavailableError: 'unavailable',
       NothingToRevokeError: 'invalid',
       JobsNotEnabledError: 'invalid',
@@ -124,6 +126,7 @@ function kindOfClass(cls: new (...args: never[]) => X1Error): ErrorKind {
     BranchListingError: ['r', 'empty', 'd'],
     JobsConfigError: [['x']],
     TooManyConflictsError: [3],
+    UncommittedChangesError: ['/repo', ['a']],
   };
   const args = (argsFor[cls.name] ?? ['x', 'y', 'z']) as never[];
   return new cls(...args).kind;

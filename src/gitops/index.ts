@@ -7,6 +7,8 @@ export {
   RepoNotEmptyError,
   RepoLockedError,
   InvalidChangePathError,
+  UncommittedChangesError,
+  UnsupportedIndexError,
   type InitOptions,
 } from './local-store.js';
 export { openGitopsStore, openRemoteStore, isRemoteRepo, RemoteUnavailableError, type RemoteOptions } from './remote-store.js';

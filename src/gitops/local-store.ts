@@ -42,6 +42,19 @@ export class RepoLockedError extends X1Error {
   }
 }
 
+/** The work tree holds edits the commit would overwrite. Nothing was written. */
+export class UncommittedChangesError extends X1Error {
+  constructor(
+    readonly dir: string,
+    readonly paths: readonly string[],
+  ) {
+    super(
+      'conflict',
+      `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''} in ${dir} ${paths.length === 1 ? 'has' : 'have'} uncommitted changes that this command would overwrite; commit or discard them (git -C ${dir} status) and run it again`,
+    );
+  }
+}
+
 export class InvalidChangePathError extends X1Error {
   constructor(
     readonly path: string,
@@ -91,6 +104,10 @@ export async function openLocalStore(dir: string): Promise<GitopsStore> {
     () => false,
   );
   if (!isRepo) throw new NotAGitopsRepoError(dir);
+  const format = await git.getConfig({ fs, dir, path: 'extensions.objectformat' }).catch(() => undefined);
+  if (typeof format === 'string' && format.toLowerCase() !== 'sha1') {
+    throw new NotAGitopsRepoError(dir, `uses ${format} object ids, which x1deploy does not support; use a sha1 repository`);
+  }
   const branch = await git.currentBranch({ fs, dir, fullname: false });
   if (branch === undefined) throw new NotAGitopsRepoError(dir, 'has a detached HEAD (check out the gitops branch first)');
   const store = new LocalStore(dir, branch);
@@ -160,8 +177,8 @@ interface ChangeNode {
 interface Effects {
   /** Paths whose old entry (file, or whole folder) is gone or changed kind. */
   readonly removed: string[];
-  /** Files with new content. */
-  readonly written: { path: string; text: string; oid: string; mode: string }[];
+  /** Files with new content, with the blob they replace (undefined: a new path). */
+  readonly written: { path: string; text: string; oid: string; mode: string; before?: string }[];
 }
 
 class LocalStore implements GitopsStore {
@@ -340,6 +357,9 @@ class LocalStore implements GitopsStore {
       // Taken before the ref moves, so a busy index cannot leave HEAD moved but the index behind.
       const indexLock = await acquireLock(join(this.#gitdir, 'index.lock'));
       try {
+        // Everything that could stop the work tree and index from following is checked first.
+        await checkIndexFormat(this.#gitdir);
+        await this.#refuseOverwritingUserChanges(effects);
         await this.#moveRef(parent, oid);
         await this.#syncWorkTree(effects, indexLock);
       } finally {
@@ -384,6 +404,26 @@ class LocalStore implements GitopsStore {
       }
     }
     return lock;
+  }
+
+  /**
+   * A file the commit writes must hold, in the work tree, what the last commit had there (or not
+   * exist): uncommitted edits of the user's are never overwritten without a word.
+   */
+  async #refuseOverwritingUserChanges({ written }: Effects): Promise<void> {
+    const limit = limiter(IO_CONCURRENCY);
+    const changed = await Promise.all(
+      written.map((file) =>
+        limit(async () => {
+          const current = await readFile(join(this.#dir, file.path)).catch(() => undefined);
+          if (current === undefined) return undefined;
+          const oid = hashObject('blob', current);
+          return oid === file.before || oid === file.oid ? undefined : file.path;
+        }),
+      ),
+    );
+    const paths = changed.filter((p): p is string => p !== undefined);
+    if (paths.length > 0) throw new UncommittedChangesError(this.#dir, paths);
   }
 
   /** Finish, or clear up after, the commit a dead holder was landing. */
@@ -475,7 +515,7 @@ class LocalStore implements GitopsStore {
           // An executable bit the file already had is kept.
           const mode = before?.mode === '100755' ? '100755' : '100644';
           after = { mode, path: name, oid, type: 'blob' };
-          effects.written.push({ path, text: child.value, oid, mode });
+          effects.written.push({ path, text: child.value, oid, mode, ...(before?.type === 'blob' ? { before: before.oid } : {}) });
         } else {
           // A null with changes below it replaces the folder, so it starts from empty.
           const keep = child.value === undefined && before?.type === 'tree' ? before.oid : undefined;
@@ -661,8 +701,22 @@ interface IndexFile {
   readonly starts: number[];
 }
 
+/** The repo's index is one x1deploy can update (checked before anything moves). */
+async function checkIndexFormat(gitdir: string): Promise<void> {
+  const indexFile = join(gitdir, 'index');
+  const buf = await readFile(indexFile).catch(() => undefined);
+  if (buf !== undefined) parseIndex(buf, indexFile);
+}
+
+/** The index is in a form x1deploy does not write. */
+export class UnsupportedIndexError extends X1Error {
+  constructor(file: string, why: string) {
+    super('invalid', `${file}: ${why}; run "git update-index --index-version 2 --no-split-index" and retry`);
+  }
+}
+
 function parseIndex(buf: Buffer, file: string): IndexFile {
-  const unsupported = (why: string) => new Error(`${file}: ${why}; run "git update-index --index-version 2 --no-split-index" and retry`);
+  const unsupported = (why: string) => new UnsupportedIndexError(file, why);
   if (buf.toString('latin1', 0, 4) !== 'DIRC') throw unsupported('not a git index');
   const version = buf.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw unsupported(`index version ${version} is not supported`);
