@@ -125,3 +125,25 @@ describe('the local store respects the work tree', () => {
     await expect(openLocalStore(dir)).rejects.toThrow(/uses sha256 object ids, which x1deploy does not support/);
   });
 });
+
+describe('the local store keeps git’s own records', () => {
+  it('writes the reflog entries git would for its commits', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    const { commit } = await deployBranch(store, request(), { agent: 'agent-7' });
+    const log = git(dir, 'reflog', 'show', '--format=%H %gs', 'main').split('\n');
+    expect(log[0]).toBe(`${commit} commit: ${git(dir, 'log', '-1', '--format=%s')}`);
+    expect(log.at(-1)).toMatch(/ commit \(initial\): Create workspace demo$/);
+    expect(git(dir, 'reflog', 'show', '--format=%H', 'HEAD').split('\n')[0]).toBe(commit);
+    clean(dir);
+  });
+
+  it('a long-lived store refuses to commit once the user checked out another branch', async () => {
+    const { dir, store } = await makeWorkspaceRepo();
+    git(dir, 'checkout', '-q', '-b', 'mine');
+    const head = git(dir, 'rev-parse', 'main');
+    await expect(deployBranch(store, request(), { agent: 'agent-7' })).rejects.toThrow(
+      /has branch mine checked out, but x1deploy commits to main/,
+    );
+    expect(git(dir, 'rev-parse', 'main')).toBe(head);
+  });
+});

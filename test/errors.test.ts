@@ -86,6 +86,7 @@ describe('error taxonomy', () => {
       RepoLockedError: 'conflict',
       InvalidChangePathError: 'invalid',
       UncommittedChangesError: 'conflict',
+      CheckedOutBranchChangedError: 'conflict',
       UnsupportedIndexError: 'invalid',
       RemoteUnavailableError: 'unavailable',
       NothingToRevokeError: 'invalid',

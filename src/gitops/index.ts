@@ -8,6 +8,7 @@ export {
   RepoLockedError,
   InvalidChangePathError,
   UncommittedChangesError,
+  CheckedOutBranchChangedError,
   UnsupportedIndexError,
   type InitOptions,
 } from './local-store.js';

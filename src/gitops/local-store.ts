@@ -12,7 +12,21 @@
 // new version of each file, never a torn one.
 
 import * as fs from 'node:fs';
-import { type FileHandle, chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  appendFile,
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +53,16 @@ export class RepoNotEmptyError extends X1Error {
 export class RepoLockedError extends X1Error {
   constructor(readonly lockFile: string) {
     super('conflict', `${lockFile} is held by another x1deploy or git process; retry, or delete that file if no such process is running`);
+  }
+}
+
+/** The repo's checked-out branch is no longer the one this store commits to. Nothing was written. */
+export class CheckedOutBranchChangedError extends X1Error {
+  constructor(dir: string, branch: string, checkedOut: string | undefined) {
+    super(
+      'conflict',
+      `${dir} has ${checkedOut ? `branch ${checkedOut}` : 'a detached HEAD'} checked out, but x1deploy commits to ${branch}; check out ${branch} again (git -C ${dir} checkout ${branch}) and retry`,
+    );
   }
 }
 
@@ -358,9 +382,10 @@ class LocalStore implements GitopsStore {
       const indexLock = await acquireLock(join(this.#gitdir, 'index.lock'));
       try {
         // Everything that could stop the work tree and index from following is checked first.
+        await this.#checkCheckedOutBranch();
         await checkIndexFormat(this.#gitdir);
         await this.#refuseOverwritingUserChanges(effects);
-        await this.#moveRef(parent, oid);
+        await this.#moveRef(parent, oid, { author, message });
         await this.#syncWorkTree(effects, indexLock);
       } finally {
         await indexLock.release();
@@ -546,7 +571,11 @@ class LocalStore implements GitopsStore {
   }
 
   /** Point the branch at `oid` if it still points at `expected` (undefined: not born yet). */
-  async #moveRef(expected: string | undefined, oid: string): Promise<void> {
+  async #moveRef(
+    expected: string | undefined,
+    oid: string,
+    reflog?: { readonly author: CommitAuthor; readonly message: string },
+  ): Promise<void> {
     const refFile = this.#refFile;
     await mkdir(dirname(refFile), { recursive: true });
     const lock = await acquireLock(`${refFile}.lock`);
@@ -557,8 +586,35 @@ class LocalStore implements GitopsStore {
       });
       if (actual !== expected) throw new StaleHeadError(expected ?? '(none)', actual ?? '(none)');
       await lock.commitTo(refFile, `${oid}\n`);
+      if (reflog && !this.#bare) await this.#appendReflog(expected, oid, reflog.author, reflog.message);
     } finally {
       await lock.release();
+    }
+  }
+
+  /**
+   * The reflog entries git writes for a commit on the checked-out branch (core.logAllRefUpdates is
+   * on in a non-bare repo): the branch's log and HEAD's, so `git reflog` shows x1deploy's commits.
+   */
+  async #appendReflog(from: string | undefined, to: string, author: CommitAuthor, message: string): Promise<void> {
+    const setting = await git.getConfig({ fs, ...this.#git, path: 'core.logAllRefUpdates' }).catch(() => undefined);
+    if (setting === false || setting === 'false') return;
+    const seconds = author.timestamp ?? Math.floor(Date.now() / 1000);
+    const subject = message.split('\n')[0]!;
+    const line = `${from ?? '0'.repeat(40)} ${to} ${author.name} <${author.email}> ${seconds} +0000\tcommit${from === undefined ? ' (initial)' : ''}: ${subject}\n`;
+    const logs = join(this.#gitdir, 'logs');
+    for (const file of [join(logs, 'refs', 'heads', ...this.branch.split('/')), join(logs, 'HEAD')]) {
+      await mkdir(dirname(file), { recursive: true });
+      await appendFile(file, line);
+    }
+  }
+
+  /** A long-lived store (mcp, build --watch) must not commit to its branch after the user checked out another. */
+  async #checkCheckedOutBranch(): Promise<void> {
+    const head = await readFile(join(this.#gitdir, 'HEAD'), 'utf8').catch(() => '');
+    const checkedOut = /^ref: refs\/heads\/(.+)\n?$/.exec(head)?.[1];
+    if (checkedOut !== this.branch) {
+      throw new CheckedOutBranchChangedError(this.#dir, this.branch, checkedOut);
     }
   }
 
