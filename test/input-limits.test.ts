@@ -122,3 +122,32 @@ describe('request files', () => {
     expect(() => validateDeployRequest(input, defaultWorkspaceConfig())).toThrow(/env.__proto__: "__proto__" is refused/);
   });
 });
+
+describe('secret names', () => {
+  it.each([
+    ['DB_PASSWORD', 'hunter2', true],
+    ['PASSWORD', 'x', true],
+    ['STRIPE_SECRET', 'abc', true],
+    ['GITHUB_TOKEN', 'abc', true],
+    ['X_API_KEY', 'abc', true],
+    ['SIGNING_PRIVATE_KEY', 'abc', true],
+    ['REQUIRE_PASSWORD', 'true', false],
+    ['TOKEN_BYTES', '32', false],
+    ['CSRF_TOKEN_HEADER', 'x-csrf', false],
+    ['DB_PASSWORD', '', false],
+    ['NODE_ENV', 'production', false],
+  ])('%s=%s is refused as a secret by its name: %s', (name, value, refused) => {
+    expect(credentialKind(name, value) === `a secret, by its name (${name})`).toBe(refused);
+  });
+
+  it('asks for a ${NAME} reference instead, without echoing the value', () => {
+    const parsed = deployRequestSchema(limits).safeParse({ ...request({}), env: { DB_PASSWORD: 'hunter2' } });
+    expect(parsed.success).toBe(false);
+    const [issue] = toFieldIssues(parsed.error!);
+    expect(issue).toEqual({
+      path: 'env.DB_PASSWORD',
+      message: expect.stringMatching(/store it in the workspace secrets and set DB_PASSWORD to \$\{SECRET_NAME\}/),
+    });
+    expect(issue!.message).not.toContain('hunter2');
+  });
+});

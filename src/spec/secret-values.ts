@@ -62,9 +62,18 @@ function hasUrlPassword(value: string): boolean {
 /** Env names whose plain value is a credential whatever it looks like. */
 const CREDENTIAL_NAMES = /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN)$/;
 
+/**
+ * Names that say they hold a secret (`DB_PASSWORD`, `STRIPE_SECRET`, `GITHUB_TOKEN`, `X_API_KEY`,
+ * `SIGNING_PRIVATE_KEY`, or just `PASSWORD`): their value must be a ${NAME} reference. Flags,
+ * numbers and empty values stay allowed (`REQUIRE_PASSWORD=true`, `TOKEN_BYTES=32` are settings).
+ */
+const SECRET_NAME = /(?:^|_)(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY)$/i;
+const SETTING_VALUE = /^(?:|true|false|yes|no|on|off|[0-9]+)$/i;
+
 /** What kind of credential the value looks like, or undefined when it looks like plain config. */
 export function credentialKind(name: string, value: string): string | undefined {
   if (CREDENTIAL_NAMES.test(name) && value.length > 0) return `an AWS secret (${name})`;
+  if (SECRET_NAME.test(name) && !SETTING_VALUE.test(value)) return `a secret, by its name (${name})`;
   const kind = CREDENTIAL_PATTERNS.find((p) => p.pattern.test(value))?.kind;
   return kind ?? (hasUrlPassword(value) ? 'a password inside a URL' : undefined);
 }
