@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { deployRequestSchema } from '../spec/index.js';
+import { deployRequestSchema, isPrototypeKey } from '../spec/index.js';
 import { UsageError } from '../errors/index.js';
 
 /** A request larger than this is no deploy request: refused before it is decoded or parsed. */
@@ -27,9 +27,6 @@ function utf8(bytes: Buffer): string {
     throw new UsageError('the request is not valid UTF-8; save it as UTF-8 and send it again');
   }
 }
-
-/** Keys that would reach object prototypes, or be silently dropped, in JavaScript. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export async function readRequestFile(file: string): Promise<unknown> {
   let bytes: Buffer;
@@ -64,7 +61,7 @@ function refuseForbiddenKeys(node: unknown, depth = 0): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? pair.key.value : pair.key;
-      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+      if (typeof key === 'string' && isPrototypeKey(key)) {
         throw new UsageError(`the request has a field named "${key}", which is refused (it is not a field of a deploy request)`);
       }
       refuseForbiddenKeys(pair.value, depth + 1);

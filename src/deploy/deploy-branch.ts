@@ -1,8 +1,7 @@
 // The deploy command: read at the tip, validate, authorize, plan, then write one commit.
 import { InvalidRequestError } from '../errors/index.js';
 import { authorize } from '../grants/index.js';
-import { proposalBranchName } from '../layout/index.js';
-import { RepoSnapshot, type GitopsStore, type Version } from '../records/index.js';
+import { proposalOf, type GitopsStore, type RepoSnapshot, type Version } from '../records/index.js';
 import type { Published, ReviewPort } from '../review/index.js';
 import { AgentIdSchema, branchSlug, deployRequestSchema, prototypeKeyIssues, toFieldIssues, type DeployRequest } from '../spec/index.js';
 import { withFreshTip } from '../transaction/index.js';
@@ -78,8 +77,7 @@ export async function deployBranch(store: GitopsStore, input: unknown, options: 
 
 /** The open proposal of this version, when it asks for the same commit and spec. */
 async function openProposalOf(snapshot: RepoSnapshot, app: string, slug: string, version: Version): Promise<string | undefined> {
-  const head = await snapshot.store.branchHead(proposalBranchName(app, slug));
-  if (head === undefined) return undefined;
-  const proposed = (await new RepoSnapshot(snapshot.store, head).deployRecord(app, slug))?.versions[version.number - 1];
-  return proposed && sameRequest(proposed, version) ? head : undefined;
+  const found = await proposalOf(snapshot.store, app, slug);
+  const proposed = found?.record.versions[version.number - 1];
+  return proposed && sameRequest(proposed, version) ? found!.commit : undefined;
 }

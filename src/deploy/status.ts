@@ -1,7 +1,7 @@
 // What an agent asks after deploying: is my preview up, which version serves, why did a build fail.
 import { z } from 'zod';
 import { type GitopsStore, RepoSnapshot, proposalOf, UnknownBranchDeployError } from '../records/index.js';
-import { branchSlug, AppNameSchema, toFieldIssues } from '../spec/index.js';
+import { branchSlug, AppNameSchema, pinnedImageRef, toFieldIssues } from '../spec/index.js';
 import { InvalidRequestError } from '../errors/index.js';
 
 export const BranchRefSchema = z.strictObject({
@@ -76,7 +76,7 @@ function describe(record: Awaited<ReturnType<RepoSnapshot['deployRecord']>> & ob
       number: v.number,
       status: v.status,
       commit_sha: v.commit_sha,
-      image_ref: v.digest ? `${v.image_ref}@${v.digest}` : v.image_ref,
+      image_ref: pinnedImageRef(v.image_ref, v.digest),
       requested_by: v.requested_by,
       created_at: v.created_at,
       ...(v.built_at ? { built_at: v.built_at } : {}),

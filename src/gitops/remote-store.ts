@@ -5,7 +5,6 @@
 // logged, and without the extra 401 round trip an onAuth callback costs.
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
@@ -13,7 +12,7 @@ import lockfile from 'proper-lockfile';
 import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
 import { StaleHeadError, type CommitRequest, type GitopsStore } from '../records/index.js';
-import { displayUrl } from '../spec/index.js';
+import { displayUrl, hexHash } from '../spec/index.js';
 import { openBareStore } from './local-store.js';
 
 export interface RemoteOptions {
@@ -44,7 +43,7 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
     throw new RemoteUnavailableError(url, 'credentials in the URL are refused; put the token in X1DEPLOY_GIT_TOKEN');
   }
   const root = options.cacheDir ?? process.env.X1DEPLOY_CACHE_DIR ?? join(homedir(), '.cache', 'x1deploy');
-  const gitdir = join(root, createHash('sha256').update(url).digest('hex').slice(0, 24));
+  const gitdir = join(root, hexHash(url, 24));
   // isomorphic-git adds headers (Git-Protocol) to the object it is given: every call gets a copy,
   // or a protocol v2 listing would turn the next fetch into a v2 request it cannot read.
   const headers = gitAuthHeaders(options.token);

@@ -3,6 +3,7 @@
 // already in git by then, so a GitHub failure is reported with the answer, never thrown.
 import type { DeployRecord, Version } from '../records/index.js';
 import { parseGitHubRepoUrl } from '../scm/index.js';
+import { pinnedImageRef } from '../spec/index.js';
 import { readTemplate } from '../templates/index.js';
 import { codeSpan, plainText } from './markdown.js';
 import type { ReviewPort } from './review-port.js';
@@ -36,7 +37,7 @@ export function sourceCommitLink(repoUrl: string | undefined, sha: string): stri
 export async function publishForReview(port: ReviewPort, req: PublishRequest): Promise<Published> {
   const out: { pull_request?: string; source_comment?: string; review_error?: string } = {};
   const errors: string[] = [];
-  const image = req.version.digest ? `${req.version.image_ref}@${req.version.digest}` : req.version.image_ref;
+  const image = pinnedImageRef(req.version.image_ref, req.version.digest);
   if (req.proposal) {
     try {
       const body = await readTemplate('pull-request-body.md', {

@@ -114,7 +114,7 @@ export function deployRequestSchema(limits?: RequestLimits) {
             });
             continue;
           }
-          if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+          if (isPrototypeKey(name)) {
             ctx.addIssue({
               code: 'custom',
               path: [name],
@@ -187,6 +187,11 @@ export type { FieldIssue };
 
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A key JavaScript treats specially on plain objects: refused as a field or env name. */
+export function isPrototypeKey(key: string): boolean {
+  return PROTOTYPE_KEYS.has(key);
+}
+
 /**
  * Own keys of the input that JavaScript treats specially (`JSON.parse` keeps `"__proto__"` as an own
  * key; assigning it elsewhere would change a prototype or drop the field without a word). Checked
@@ -197,7 +202,7 @@ export function prototypeKeyIssues(input: unknown, path: readonly string[] = [],
   const issues: FieldIssue[] = [];
   for (const key of Object.keys(input)) {
     const at = [...path, key];
-    if (PROTOTYPE_KEYS.has(key))
+    if (isPrototypeKey(key))
       issues.push({ path: at.join('.'), message: `"${key}" is refused as a field or env name: it is a JavaScript object key` });
     else issues.push(...prototypeKeyIssues((input as Record<string, unknown>)[key], at, depth + 1));
   }
