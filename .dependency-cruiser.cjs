@@ -3,7 +3,7 @@
 const LAYERS = [
   ['foundation', ['errors', 'layout', 'spec']],
   ['domain', ['workspace', 'grants', 'records', 'versions']],
-  ['rendering', ['render']],
+  ['rendering', ['render', 'planning']],
   ['adapters', ['transaction', 'gitops', 'git-http', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates']],
   ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners']],
   ['shells', ['cli', 'mcp']],

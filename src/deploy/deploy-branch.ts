@@ -1,14 +1,12 @@
 // The deploy command: read at the tip, validate, authorize, plan, then write one commit.
-import { InvalidRequestError } from '../errors/index.js';
 import { authorize } from '../grants/index.js';
 import { proposalOf, type GitopsStore, type RepoSnapshot, type Version } from '../records/index.js';
 import type { Published, ReviewPort } from '../review/index.js';
-import { AgentIdSchema, branchSlug, deployRequestSchema, prototypeKeyIssues, toFieldIssues, type DeployRequest } from '../spec/index.js';
+import { branchSlug } from '../spec/index.js';
 import { withFreshTip } from '../transaction/index.js';
 import { sameRequest } from '../versions/index.js';
-import type { WorkspaceConfig } from '../workspace/index.js';
 import { answerLanded, landBranchChange } from './land.js';
-import { planDeploy, type DeployAnswer } from './plan.js';
+import { planDeploy, validAgent, validateDeployRequest, type DeployAnswer } from '../planning/index.js';
 
 export interface ActorOptions {
   readonly agent: string;
@@ -22,20 +20,6 @@ export interface DeployResult {
   readonly answer: DeployAnswer & { readonly gitops_branch?: string } & Published;
   /** The gitops commit made; undefined when the branch already had this request. */
   readonly commit: string | undefined;
-}
-
-export function validateDeployRequest(input: unknown, ws: WorkspaceConfig): DeployRequest {
-  const keys = prototypeKeyIssues(input);
-  if (keys.length > 0) throw new InvalidRequestError(keys);
-  const parsed = deployRequestSchema(ws.limits).safeParse(input);
-  if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
-  return parsed.data;
-}
-
-export function validAgent(agent: string): string {
-  const parsed = AgentIdSchema.safeParse(agent);
-  if (!parsed.success) throw new InvalidRequestError([{ path: 'agent', message: parsed.error.issues[0]!.message }]);
-  return parsed.data;
 }
 
 export async function deployBranch(store: GitopsStore, input: unknown, options: ActorOptions): Promise<DeployResult> {

@@ -1,28 +1,28 @@
 // The agent's use cases on branch deploys: deploy, roll back, and read (list, history, status),
 // plus re-rendering the whole repo.
-export { deployBranch, validAgent, validateDeployRequest, type ActorOptions, type DeployResult } from './deploy-branch.js';
-export { answerLanded, landBranchChange, publishLanded, type BranchChange, type Landed } from './land.js';
+export { deployBranch, type ActorOptions, type DeployResult } from './deploy-branch.js';
+export { answerLanded, landBranchChange, publishLanded, type Landed } from './land.js';
+export { rollbackBranch, type RollbackAnswer, type RollbackResult } from './rollback.js';
+// The plans the commands make, for the shells and tests that name them.
 export {
   newBranchDeploy,
   planDeploy,
-  trailers,
+  planRollback,
+  rollbackTarget,
+  validAgent,
+  validateDeployRequest,
   ObjectNameCollisionError,
+  RollbackRefusedError,
+  RollbackRequestSchema,
   SlugCollisionError,
+  type BranchChange,
   type DeployAnswer,
   type DeployPlan,
   type DeployState,
-} from './plan.js';
-export {
-  planRollback,
-  rollbackBranch,
-  rollbackTarget,
-  RollbackRefusedError,
-  RollbackRequestSchema,
   type RollbackPlan,
   type RollbackRequest,
-  type RollbackResult,
   type RollbackState,
-} from './rollback.js';
+} from '../planning/index.js';
 export { branchHistory, type BranchHistory } from './history.js';
 export { listBranchDeploys, type BranchDeployListing } from './list.js';
 export { branchDeployStatus, BranchRefSchema, type BranchDeployStatus, type BranchRef, type VersionStatus } from './status.js';

@@ -3,19 +3,10 @@
 // git, the reviewers are told (the gitops pull request, the preview comment on the app's PR); a
 // failure to tell them is reported with the answer, never thrown: the change itself stands.
 import { proposalBranchName } from '../layout/index.js';
-import type { DeployRecord, FileChanges, GitopsStore, RepoSnapshot, Version } from '../records/index.js';
+import type { BranchChange } from '../planning/index.js';
+import type { GitopsStore, RepoSnapshot } from '../records/index.js';
 import { publishForReview, type Published, type ReviewPort } from '../review/index.js';
-import { agentCommitter, describeChanges, writePlanned, type WriteMode } from '../transaction/index.js';
-
-/** A planned change of one branch deploy, ready to be written. */
-export interface BranchChange {
-  readonly record: DeployRecord;
-  /** The version the change is about (the new one, or the one rolled back to). */
-  readonly version: Version;
-  readonly changes: FileChanges;
-  readonly message: string;
-  readonly mode: WriteMode;
-}
+import { agentCommitter, describeChanges, writePlanned } from '../transaction/index.js';
 
 export interface Landed {
   readonly change: BranchChange;

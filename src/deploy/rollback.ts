@@ -1,117 +1,21 @@
-// x1deploy rollback: serve an earlier built version again. No rebuild: the image is pinned by the
-// digest recorded when it was built. Needs the same grant as a deploy, and lands the same way: in
-// review mode it is proposed on the branch deploy's gitops branch and its pull request is opened.
-import { z } from 'zod';
-import { DeniedError, InvalidRequestError, X1Error } from '../errors/index.js';
-import { type Authorization, type GrantMode, authorize } from '../grants/index.js';
-import { deployRecordPath } from '../layout/index.js';
-import { stringifyRecord, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
-import { renderBranchDeploy } from '../render/index.js';
+// x1deploy rollback: serve an earlier built version again (planned in planning/). Lands the same
+// way as a deploy: in review mode it is proposed on the branch deploy's gitops branch and its pull
+// request is opened.
+import { InvalidRequestError } from '../errors/index.js';
+import { authorize } from '../grants/index.js';
+import { planRollback, RollbackRequestSchema, validAgent, type DeployAnswer, type RollbackRequest } from '../planning/index.js';
+import type { GitopsStore } from '../records/index.js';
 import type { Published } from '../review/index.js';
-import { AppNameSchema, branchSlug, pinnedImageRef, toFieldIssues } from '../spec/index.js';
+import { branchSlug, toFieldIssues } from '../spec/index.js';
 import { withFreshTip } from '../transaction/index.js';
-import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/index.js';
-import type { WorkspaceConfig } from '../workspace/index.js';
-import { validAgent, type ActorOptions } from './deploy-branch.js';
-import { answerLanded, landBranchChange, type BranchChange } from './land.js';
-import { trailers, type DeployAnswer } from './plan.js';
-
-export const RollbackRequestSchema = z.strictObject({
-  app: AppNameSchema,
-  branch: z.string().min(1).describe('The branch whose preview to roll back.'),
-  to: z.number().int().min(1).optional().describe('The version to serve again (default: the previous built one).'),
-});
-export type RollbackRequest = z.output<typeof RollbackRequestSchema>;
+import type { ActorOptions } from './deploy-branch.js';
+import { answerLanded, landBranchChange } from './land.js';
 
 export type RollbackAnswer = DeployAnswer & { readonly previous_version: number | null; readonly gitops_branch?: string } & Published;
 
 export interface RollbackResult {
   readonly answer: RollbackAnswer;
   readonly commit: string | undefined;
-}
-
-/** A rollback that cannot be done as asked. Nothing was written. */
-export class RollbackRefusedError extends X1Error {
-  constructor(reason: string) {
-    super('invalid', reason);
-  }
-}
-
-/** Which version to go to, or why not. Pure. */
-export function rollbackTarget(record: DeployRecord, to: number | undefined): number {
-  const current = currentVersion(record);
-  if (to === undefined) {
-    const previous = previousBuiltVersion(record);
-    if (!previous)
-      throw new RollbackRefusedError(
-        `${record.app} ${record.branch} has no built version before ${current ? `version ${current.number}` : 'now'} to roll back to`,
-      );
-    return previous.number;
-  }
-  const target = record.versions[to - 1];
-  if (!Number.isInteger(to) || !target) {
-    throw new RollbackRefusedError(`${record.app} ${record.branch} has no version ${to}; its versions are 1-${record.versions.length}`);
-  }
-  if (!target.digest)
-    throw new RollbackRefusedError(
-      `version ${to} of ${record.app} ${record.branch} was never built (${target.status}); only built versions can be served`,
-    );
-  if (current?.number === to)
-    throw new RollbackRefusedError(`version ${to} of ${record.app} ${record.branch} is already the current version`);
-  return to;
-}
-
-export interface RollbackState {
-  readonly workspace: WorkspaceConfig;
-  /** The record in the branch's slug folder, if any. */
-  readonly record: DeployRecord | undefined;
-  readonly authorization: Authorization;
-}
-
-export interface RollbackPlan {
-  readonly change: BranchChange;
-  readonly answer: DeployAnswer & { readonly previous_version: number | null };
-}
-
-/** The rollback's decision and its files, from the repo state read at one commit. Pure. */
-export function planRollback(
-  state: RollbackState,
-  request: RollbackRequest,
-  who: { readonly agent: string; readonly now: string },
-): RollbackPlan {
-  if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
-  const mode: GrantMode = state.authorization.mode;
-  const record = state.record;
-  if (!record || record.branch !== request.branch) throw new UnknownBranchDeployError(request.app, request.branch);
-  const target = rollbackTarget(record, request.to);
-  const rolled = rollbackTo(record, target, who.now);
-  const version = rolled.versions[target - 1]!;
-  const previous = currentVersion(record)?.number ?? null;
-  const changes = new Map<string, string>([
-    [deployRecordPath(record.app, record.slug), stringifyRecord(rolled)],
-    ...renderBranchDeploy(state.workspace, rolled),
-  ]);
-  const message = [
-    `Roll back ${record.app} ${record.branch} to version ${target}${previous ? ` (from ${previous})` : ''}`,
-    '',
-    `${who.agent} made version ${target} (${version.commit_sha.slice(0, 12)}) current again; its image is served by digest, no rebuild.`,
-    '',
-    trailers(who.agent, rolled, version),
-  ].join('\n');
-  return {
-    change: { record: rolled, version, changes, message, mode },
-    answer: {
-      url: rolled.url,
-      version: target,
-      image_ref: pinnedImageRef(version.image_ref, version.digest),
-      status: version.status,
-      app: record.app,
-      branch: record.branch,
-      slug: record.slug,
-      mode,
-      previous_version: previous,
-    },
-  };
 }
 
 export async function rollbackBranch(store: GitopsStore, input: RollbackRequest, options: ActorOptions): Promise<RollbackResult> {

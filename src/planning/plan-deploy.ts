@@ -7,7 +7,11 @@ import { appRecordPath, deployRecordPath } from '../layout/index.js';
 import { stringifyRecord, type AppRecord, type DeployRecord, type Version } from '../records/index.js';
 import { renderBranchDeploy, renderWorkspace } from '../render/index.js';
 import {
+  AgentIdSchema,
   branchDeployNames,
+  deployRequestSchema,
+  prototypeKeyIssues,
+  toFieldIssues,
   fillNameTemplate,
   imageRef,
   objectName,
@@ -71,6 +75,21 @@ export class ObjectNameCollisionError extends X1Error {
       `${app} ${branch} would name its objects ${name}, which ${other.app} ${other.branch} already uses in the namespace; deploy the branch under another name`,
     );
   }
+}
+
+/** The request as the workspace's limits allow it, or every problem at once. */
+export function validateDeployRequest(input: unknown, ws: WorkspaceConfig): DeployRequest {
+  const keys = prototypeKeyIssues(input);
+  if (keys.length > 0) throw new InvalidRequestError(keys);
+  const parsed = deployRequestSchema(ws.limits).safeParse(input);
+  if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
+  return parsed.data;
+}
+
+export function validAgent(agent: string): string {
+  const parsed = AgentIdSchema.safeParse(agent);
+  if (!parsed.success) throw new InvalidRequestError([{ path: 'agent', message: parsed.error.issues[0]!.message }]);
+  return parsed.data;
 }
 
 function sourceRepoFor(state: DeployState, request: DeployRequest): string | undefined {
