@@ -6,7 +6,7 @@ import { type GitopsStore, stringifyRecord, type DeployRecord } from '../src/rec
 import { grantDeploy } from '../src/owners/index.js';
 import { renderBranchDeploy } from '../src/render/index.js';
 import { branchSlug } from '../src/spec/index.js';
-import { resolveBase, verifyGitops, type VerifyProblem } from '../src/verify/index.js';
+import { openCheckout, resolveBase, verifyGitops, type IdentityClaim, type VerifyProblem } from '../src/verify/index.js';
 import type { WorkspaceConfig } from '../src/workspace/index.js';
 import { runCli } from './support/cli.js';
 import { FIXED_NOW, git, makeWorkspaceRepo, request } from './support/workspace-repo.js';
@@ -17,7 +17,7 @@ const by = (agent: string) => ({ agent, clock: () => FIXED_NOW });
 
 /** A workspace with two previews by agent-7 (granted api and web on every branch) on main. */
 async function workspace(engine: 'argocd' | 'flux' = 'argocd') {
-  const repo = await makeWorkspaceRepo({ engine });
+  const repo = await makeWorkspaceRepo({ engine, ownerLogins: ['alice'] });
   const { answer } = await deployBranch(repo.store, request(), by('agent-7'));
   await deployBranch(repo.store, request({ app: 'web', branch: 'main' }), by('agent-7'));
   return { ...repo, slug: answer.slug };
@@ -44,10 +44,12 @@ async function readYaml<T>(store: GitopsStore, path: string): Promise<T> {
   return parse((await store.readFile(await store.head(), path))!) as T;
 }
 
-async function verifyAgainst(dir: string, store: GitopsStore, base: string, allowOwnerChanges = false) {
-  const head = await store.head();
-  return verifyGitops(store, { head, base: await resolveBase(dir, base, head), allowOwnerChanges });
+async function verifyAgainst(dir: string, base: string, claim: IdentityClaim) {
+  const checkout = await openCheckout(dir);
+  return verifyGitops(checkout, { base: await resolveBase(dir, base, checkout.head), ...claim });
 }
+
+const verifyWhole = async (dir: string) => verifyGitops(await openCheckout(dir));
 
 function verifyCli(
   dir: string,
@@ -68,16 +70,17 @@ describe('x1deploy verify', () => {
 
     const pr = await pullRequestBranch(dir);
     await deployBranch(pr, request({ branch: 'feat/y' }), by('agent-7'));
-    expect(verifyCli(dir, '--base', 'main')).toMatchObject({ code: 0, ok: true, problems: [] });
+    expect(verifyCli(dir, '--base', 'main', '--agent', 'agent-7')).toMatchObject({ code: 0, ok: true, problems: [] });
     // CI checks a pull request out as a detached merge commit.
     git(dir, 'checkout', '-q', '--detach');
-    expect(verifyCli(dir, '--base', 'main')).toMatchObject({ code: 0, ok: true, problems: [] });
-    expect(await verifyGitops(store)).toEqual({ ok: true, problems: [] });
+    expect(verifyCli(dir, '--base', 'main', '--agent', 'agent-7')).toMatchObject({ code: 0, ok: true, problems: [] });
+    expect(await verifyWhole(dir)).toEqual({ ok: true, problems: [] });
+    expect(await store.head()).toBeDefined();
   });
 
   it('passes a clean Flux repo', async () => {
-    const { store } = await workspace('flux');
-    expect(await verifyGitops(store)).toEqual({ ok: true, problems: [] });
+    const { dir } = await workspace('flux');
+    expect(await verifyWhole(dir)).toEqual({ ok: true, problems: [] });
   });
 
   it('fails a hand edit of rendered/, naming the file and the command that fixes it', async () => {
@@ -101,17 +104,17 @@ describe('x1deploy verify', () => {
   });
 
   it('fails files added to or missing from the generated folders', async () => {
-    const { store, slug } = await workspace();
+    const { dir, store, slug } = await workspace();
     const extra = 'rendered/api/hand-made/deployment.yaml';
     const gone = 'bootstrap/appproject-ws-demo.yaml';
     await commitFiles(store, { [extra]: 'kind: Deployment\n', [gone]: null, [`rendered/api/${slug}/service.yaml`]: null });
-    const { problems } = await verifyGitops(store);
+    const { problems } = await verifyWhole(dir);
     expect(kinds(problems)).toEqual([`render-drift ${gone}`, `render-drift rendered/api/${slug}/service.yaml`, `render-drift ${extra}`]);
     expect(problems.find((p) => p.path === extra)!.message).toMatch(/not rendered from any record.*x1deploy render --repo \./);
     expect(problems.find((p) => p.path === gone)!.message).toMatch(/is missing.*x1deploy render --repo \./);
   });
 
-  it('fails a deploy.yaml edited by hand and committed without its render, and passes once rendered', async () => {
+  it('fails a deploy.yaml edited by hand: without its render, and (rendered) as a change x1deploy does not write', async () => {
     const { dir, slug } = await workspace();
     const pr = await pullRequestBranch(dir);
     const path = `apps/api/branches/${slug}/deploy.yaml`;
@@ -119,17 +122,19 @@ describe('x1deploy verify', () => {
     record.versions[0]!.spec.ports = [9090];
     await commitFiles(pr, { [path]: stringifyRecord(record) });
 
-    const result = verifyCli(dir, '--base', 'main');
+    const result = verifyCli(dir, '--base', 'main', '--agent', 'agent-7');
     expect(result.code).toBe(1);
-    // The deploy is agent-7's, who is granted on main: only the missing render is wrong.
-    expect(new Set(result.problems.map((p) => p.kind))).toEqual(new Set(['render-drift']));
+    expect(new Set(result.problems.map((p) => p.kind))).toEqual(new Set(['render-drift', 'unexplained-change']));
     expect(result.problems.map((p) => p.path)).toEqual(
       expect.arrayContaining([`rendered/api/${slug}/deployment.yaml`, `rendered/api/${slug}/service.yaml`]),
     );
-    for (const p of result.problems) expect(p.message).toContain('x1deploy render --repo .');
+    for (const p of result.problems.filter((p) => p.kind === 'render-drift')) expect(p.message).toContain('x1deploy render --repo .');
 
+    // Rendered, the files agree; the record still rewrites a version x1deploy wrote, which no deploy does.
     await renderAll(pr, { now: FIXED_NOW });
-    expect(await verifyAgainst(dir, pr, 'main')).toEqual({ ok: true, problems: [] });
+    const rendered = await verifyAgainst(dir, 'main', { agent: 'agent-7' });
+    expect(kinds(rendered.problems)).toEqual([`unexplained-change ${path}`]);
+    expect(rendered.problems[0]!.message).toMatch(/without adding a version/);
   });
 
   it('fails a deploy by an agent whose grant exists only on the pull request branch', async () => {
@@ -139,15 +144,17 @@ describe('x1deploy verify', () => {
     const { answer } = await deployBranch(pr, request({ branch: 'feat/sneaky' }), by('agent-9'));
     const deployFile = `apps/api/branches/${answer.slug}/deploy.yaml`;
 
-    const result = await verifyAgainst(dir, pr, 'main');
+    const result = await verifyAgainst(dir, 'main', { agent: 'agent-9' });
     expect(kinds(result.problems)).toEqual([`unauthorized-deploy ${deployFile}`, 'owner-review grants.yaml']);
     const denied = result.problems[0]!.message;
     expect(denied).toContain('agent-9');
-    expect(denied).toContain('grants.yaml on main');
-    // Even with the grants change waved through, the deploy is judged by main's grants.
-    const allowed = await verifyAgainst(dir, pr, 'main', true);
-    expect(kinds(allowed.problems)).toEqual([`unauthorized-deploy ${deployFile}`]);
-    // Once an owner grants agent-9 on main, the same pull request passes.
+    expect(denied).toContain('cannot grant itself');
+    // Made by an owner, the grants change stands, but the deploy is still judged by main's grants:
+    // an owner is not an agent.
+    const byOwner = await verifyAgainst(dir, 'main', { author: 'alice' });
+    expect(kinds(byOwner.problems)).toEqual([`unauthorized-deploy ${deployFile}`]);
+    expect(pr).toBeDefined();
+    // Once an owner grants agent-9 on main, only the pull request's own grants edit is left.
     git(dir, 'checkout', '-q', 'main');
     await grantDeploy(
       await openLocalStore(dir),
@@ -155,26 +162,37 @@ describe('x1deploy verify', () => {
       FIXED_NOW,
     );
     git(dir, 'checkout', '-q', 'pr');
-    expect(await verifyAgainst(dir, pr, 'main', true)).toEqual({ ok: true, problems: [] });
+    expect(kinds((await verifyAgainst(dir, 'main', { agent: 'agent-9' })).problems)).toEqual(['owner-review grants.yaml']);
   });
 
-  it('flags a grants.yaml or x1deploy.yaml change for an owner unless --allow-owner-changes', async () => {
+  it('flags a grants.yaml or x1deploy.yaml change unless an owner (named on the base) made it', async () => {
     const { dir } = await workspace();
     const pr = await pullRequestBranch(dir);
     await grantDeploy(pr, { agent: 'agent-8', app: 'web', branches: 'feat/*', mode: 'review', by: 'owner' }, FIXED_NOW);
 
-    const flagged = verifyCli(dir, '--base', 'main');
+    const flagged = verifyCli(dir, '--base', 'main', '--author', 'mallory');
     expect(flagged.code).toBe(1);
     expect(kinds(flagged.problems)).toEqual(['owner-review grants.yaml']);
-    expect(flagged.problems[0]!.message).toMatch(/owner must review/);
-    expect(verifyCli(dir, '--base', 'main', '--allow-owner-changes')).toMatchObject({ code: 0, ok: true, problems: [] });
+    expect(flagged.problems[0]!.message).toMatch(/an owner must make this change.*identities\.owners/);
+    expect(flagged.problems[0]!.message).toContain('login mallory (not named in x1deploy.yaml identities)');
+    expect(verifyCli(dir, '--base', 'main', '--author', 'Alice')).toMatchObject({ code: 0, ok: true, problems: [] });
     // Without --base only the whole-repo checks run.
     expect(verifyCli(dir)).toMatchObject({ code: 0, ok: true });
 
     const config = await readYaml<WorkspaceConfig>(pr, 'x1deploy.yaml');
     await commitFiles(pr, { 'x1deploy.yaml': stringifyRecord({ ...config, limits: { ...config.limits, maxBranchDeploys: 500 } }) });
     await renderAll(pr, { now: FIXED_NOW });
-    expect(kinds((await verifyAgainst(dir, pr, 'main')).problems)).toEqual(['owner-review grants.yaml', 'owner-review x1deploy.yaml']);
+    expect(kinds((await verifyAgainst(dir, 'main', { agent: 'agent-7' })).problems)).toEqual([
+      'owner-review grants.yaml',
+      'owner-review x1deploy.yaml',
+    ]);
+    // A pull request that names its author an owner does not make them one: the base decides.
+    const promoted = await readYaml<WorkspaceConfig>(pr, 'x1deploy.yaml');
+    await commitFiles(pr, { 'x1deploy.yaml': stringifyRecord({ ...promoted, identities: { ...promoted.identities, owners: ['alice', 'mallory'] } }) });
+    expect(kinds((await verifyAgainst(dir, 'main', { author: 'mallory' })).problems)).toEqual([
+      'owner-review grants.yaml',
+      'owner-review x1deploy.yaml',
+    ]);
   });
 
   it('flags a secret-looking plain env value without echoing it', async () => {
@@ -209,7 +227,7 @@ describe('x1deploy verify', () => {
     const path = `apps/api/branches/${slug}/deploy.yaml`;
     const text = (await store.readFile(await store.head(), path))!;
     await commitFiles(store, { [path]: text.replace('status: pending-build', 'status: sort-of-built'), 'grants.yaml': 'grants: [\n' });
-    const { problems } = await verifyGitops(store);
+    const { problems } = await verifyWhole(dir);
     expect(kinds(problems)).toEqual(['invalid-spec apps/api/branches/' + slug + '/deploy.yaml', 'invalid-spec grants.yaml']);
     expect(problems[0]!.message).toMatch(/^versions\.0\.status: /);
 

@@ -40,6 +40,14 @@ export function workspaceConfigFor(init: WorkspaceInit): WorkspaceConfig {
   return parsed.data;
 }
 
+/** The user logins among CODEOWNERS owners ("@alice @org/team" → alice): teams are not pull request authors. */
+export function ownerLoginsOf(owners: string | undefined): string[] {
+  return (owners ?? '')
+    .split(/\s+/)
+    .filter((o) => /^@[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(o))
+    .map((o) => o.slice(1));
+}
+
 /** Whether the engine's clone URL is the placeholder init writes without --gitops-url. */
 export function hasPlaceholderGitopsUrl(config: WorkspaceConfig): boolean {
   return new URL(config.gitops.repoUrl.replace(/^git@([^:]+):/, 'ssh://$1/')).hostname.endsWith('.invalid');
@@ -50,7 +58,7 @@ export async function initWorkspace(
   init: WorkspaceInit & { readonly owners?: string },
   now: Date = new Date(),
 ): Promise<{ commit: string; config: WorkspaceConfig }> {
-  const config = workspaceConfigFor(init);
+  const config = workspaceConfigFor({ ...init, ownerLogins: init.ownerLogins ?? ownerLoginsOf(init.owners) });
   const values = {
     workspace: config.workspace.id,
     slug: config.workspace.slug,

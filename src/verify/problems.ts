@@ -3,7 +3,10 @@ export const PROBLEM_KINDS = [
   'invalid-spec',
   'render-drift',
   'unauthorized-deploy',
+  'unexplained-change',
+  'refused-change',
   'owner-review',
+  'not-a-regular-file',
   'secret-value',
   'uncommitted',
 ] as const;

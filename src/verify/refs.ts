@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import { NotAGitopsRepoError, openBareStore } from '../gitops/index.js';
-import type { GitopsStore } from '../records/index.js';
+import { commitTrees } from './tree.js';
+import type { Checkout } from './verify.js';
 import type { VerifyProblem } from './problems.js';
 import type { PullRequestBase } from './pull-request.js';
 import { X1Error } from '../errors/index.js';
@@ -23,12 +24,13 @@ export class UnknownBaseError extends X1Error {
  * out as a detached merge commit, which a branch store cannot open; verify only reads, so any
  * commit will do.
  */
-export async function openCheckout(dir: string): Promise<{ store: GitopsStore; head: string }> {
+export async function openCheckout(dir: string): Promise<Checkout> {
   const head = await git.resolveRef({ fs, dir, ref: 'HEAD' }).catch(() => {
     throw new NotAGitopsRepoError(dir, 'is not a git repository with a checked-out commit');
   });
   const branch = (await git.currentBranch({ fs, dir, fullname: false })) ?? 'HEAD';
-  return { store: openBareStore(join(dir, '.git'), branch), head };
+  const gitdir = join(dir, '.git');
+  return { store: openBareStore(gitdir, branch), trees: commitTrees(gitdir), head };
 }
 
 /**

@@ -2,6 +2,7 @@
 // validation of the file on every read, and the defaults `init` writes.
 import { z } from 'zod';
 import {
+  AgentIdSchema,
   branchNameProblem,
   defaultBuildNamespace,
   defaultCacheRepo,
@@ -142,6 +143,32 @@ export const ReapConfigSchema = z
   })
   .prefault({});
 
+/** A git host login (GitHub: letters, digits and "-"; apps and bots end in "[bot]"). */
+const LoginSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,38}(\[bot\])?$/, { message: 'must be a git host login such as octocat or my-app[bot]' });
+
+/**
+ * Who a gitops pull request comes from, by the git host login of its author: `x1deploy verify
+ * --author LOGIN` decides what that pull request may change from this list as it is on the target
+ * branch (a pull request cannot name itself an owner). Logins compare case-insensitively, as GitHub's do.
+ */
+export const IdentitiesSchema = z
+  .strictObject({
+    /** The workspace owners: they alone change owner files (grants, settings, CODEOWNERS, .github/) and delete previews by hand. */
+    owners: z.array(LoginSchema).default([]),
+    /** Agents that open their own pull requests: the login and the agent id whose grants it uses. */
+    agents: z.array(z.strictObject({ login: LoginSchema, agent: AgentIdSchema })).default([]),
+    /**
+     * The login x1deploy itself opens review-mode pull requests as (its GitHub token's user). It
+     * authenticated the agent before proposing, so its pull requests may name the requesting agent.
+     */
+    proposer: LoginSchema.optional(),
+  })
+  .prefault({});
+
+export type Identities = z.output<typeof IdentitiesSchema>;
+
 export const WorkspaceConfigSchema = z
   .strictObject({
     apiVersion: z.literal('x1deploy.dev/v1'),
@@ -215,6 +242,7 @@ export const WorkspaceConfigSchema = z
     build: BuildConfigSchema,
     jobs: JobsConfigSchema,
     reap: ReapConfigSchema,
+    identities: IdentitiesSchema,
   })
   .superRefine((cfg, ctx) => {
     const suffix = `${cfg.workspace.slug}.${cfg.workspace.domain}`;
@@ -237,6 +265,8 @@ export interface WorkspaceInit {
   readonly engine?: 'argocd' | 'flux';
   /** The gitops repo's clone URL as the engine reaches it. */
   readonly gitopsRepoUrl?: string;
+  /** Git host logins of the workspace owners (identities.owners). */
+  readonly ownerLogins?: readonly string[];
 }
 
 /** The x1deploy.yaml `init` writes: a demo works with no flags at all. */
@@ -266,6 +296,7 @@ export function defaultWorkspaceConfig(init: WorkspaceInit = {}): WorkspaceConfi
     build: BuildConfigSchema.parse({}),
     jobs: JobsConfigSchema.parse({}),
     reap: ReapConfigSchema.parse({}),
+    identities: { owners: [...(init.ownerLogins ?? [])], agents: [] },
   };
 }
 
