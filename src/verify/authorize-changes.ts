@@ -176,7 +176,7 @@ async function replay(ctx: ChangeContext, identity: Identity, recordPaths: reado
       else tree.apply(planned.changes);
     } catch (err) {
       if (!(err instanceof X1Error) || err.kind === 'internal') throw err;
-      report(path, err.kind === 'denied' ? 'unauthorized-deploy' : 'refused-change', `${describe(op)} is refused as x1deploy would refuse it: ${err.message}`);
+      report(path, 'refused-change', `${describe(op)} is refused as x1deploy would refuse it: ${err.message}`);
     }
   }
 

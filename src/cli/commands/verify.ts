@@ -1,5 +1,6 @@
 // x1deploy verify: the check a gitops pull request must pass.
 import type { Command } from 'commander';
+import { validAgent } from '../../deploy/index.js';
 import { openCheckout, resolveBase, uncommittedChanges, verifyGitops } from '../../verify/index.js';
 import { EXIT_INVALID, EXIT_OK, UsageError } from '../../errors/index.js';
 import { printResult } from '../output.js';
@@ -19,6 +20,7 @@ export function register(program: Command): void {
         if (o.author !== undefined && o.agent !== undefined) throw new UsageError('give --author or --agent, not both: one pull request has one author');
         if ((o.author !== undefined || o.agent !== undefined) && o.base === undefined)
           throw new UsageError('--author and --agent judge a pull request: give its target with --base too');
+        if (o.agent !== undefined) validAgent(o.agent);
         const checkout = await openCheckout(o.repo);
         const base = o.base === undefined ? undefined : await resolveBase(o.repo, o.base, checkout.head);
         const checked = await verifyGitops(checkout, { base, author: o.author, agent: o.agent });
