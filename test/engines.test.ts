@@ -280,12 +280,19 @@ describe('init and render', () => {
     for (const [path, text] of expected) expect(await store.readFile(head, path)).toBe(text);
     const workflow = parse((await store.readFile(head, VERIFY_WORKFLOW))!) as Obj;
     const steps: Obj[] = workflow.jobs.verify.steps;
-    expect(workflow.on).toHaveProperty('pull_request');
-    expect(steps.find((s) => String(s.uses).startsWith('actions/checkout'))?.with).toEqual({ 'fetch-depth': 0 });
+    // The target branch's copy of the check runs, so a pull request cannot edit what judges it.
+    expect(Object.keys(workflow.on)).toEqual(['pull_request_target']);
+    expect(workflow.permissions).toEqual({ contents: 'read' });
+    expect(steps.find((s) => String(s.uses).startsWith('actions/checkout'))?.with).toEqual({
+      ref: 'refs/pull/${{ github.event.pull_request.number }}/merge',
+      'fetch-depth': 0,
+      'persist-credentials': false,
+    });
     expect(steps.find((s) => String(s.uses).startsWith('actions/setup-node'))?.with).toEqual({ 'node-version': 20 });
-    expect(steps.map((s) => s.run).filter(Boolean)).toEqual([
-      `npx --yes x1deploy@${await packageVersion()} verify --repo . --base origin/\${{ github.base_ref }}`,
-    ]);
+    const run = steps.find((s) => s.run);
+    expect(run?.run).toBe(`npx --yes x1deploy@${await packageVersion()} verify --repo . --base origin/\${{ github.base_ref }} --author "$PR_AUTHOR"`);
+    // The author comes from GitHub's event, through the environment (never spliced into the script).
+    expect(run?.env).toEqual({ PR_AUTHOR: '${{ github.event.pull_request.user.login }}' });
     const owners = (await store.readFile(head, 'CODEOWNERS'))!;
     for (const file of ['/grants.yaml', '/x1deploy.yaml', '/bootstrap/'])
       expect(owners).toMatch(new RegExp(`^${file}\\s+@workspace-owners$`, 'm'));
