@@ -69,6 +69,71 @@ describe('credential shapes', () => {
   });
 });
 
+// Fabricated values in each shape (none is a live credential), split so no scanner mistakes this file for a leak.
+const SHAPES: [string, string][] = [
+  ['a JSON Web Token', 'eyJhbGciOiJIUzI1NiJ9' + '.eyJzdWIiOiIxMjM0NTY3ODkwIn0' + '.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'],
+  ['an OpenAI API key', 'sk-' + 'proj-' + 'Ab1'.repeat(16)],
+  ['an OpenAI API key', 'sk-' + 'Ab1'.repeat(7) + 'T3Blbk' + 'FJ' + 'Cd2'.repeat(7)],
+  ['an Anthropic API key', 'sk-' + 'ant-api03-' + 'Ab1_'.repeat(20)],
+  ['a Google API key', 'AI' + 'za' + 'SyD' + 'x'.repeat(32)],
+  ['an npm token', 'npm' + '_' + 'Ab1'.repeat(12)],
+  ['a SendGrid API key', 'SG' + '.' + 'a'.repeat(22) + '.' + 'b'.repeat(43)],
+  ['a Twilio API key', 'SK' + '0123456789abcdef'.repeat(2)],
+  ['a Slack token', 'xapp' + '-1-A0123456789-0123456789012-' + 'ab12'.repeat(16)],
+  ['a Slack token', 'xox' + 'b-1234567890-abcdefghij'],
+  ['an Azure connection string key', 'DefaultEndpointsProtocol=https;AccountName=a;' + 'AccountKey=' + 'Ab1+'.repeat(22) + '==;'],
+  ['Docker registry auth', '{"auths":{"registry.example.com":{"' + 'auth":"' + 'dXNlcjpwYXNzd29yZA==' + '"}}}'],
+  ['a password or key assignment', 'host=db user=app ' + 'password=' + 'hunter22'],
+  ['a password or key assignment', 'https://api.example.com/?' + 'api_key=' + 'abcd1234'],
+  ['a GitHub token', 'token' + 'ghp_' + 'Ab1'.repeat(12)],
+  ['a GitHub token', 'github_pat_' + 'Ab1_'.repeat(10)],
+  ['a Stripe key', 'sk_live_' + 'Ab1'.repeat(8)],
+  ['a private key block', '-----BEGIN ' + 'OPENSSH PRIVATE KEY-----\nabc'],
+];
+
+describe('credential patterns', () => {
+  it.each(SHAPES)('flags %s', (kind, value) => {
+    expect(credentialKind('VALUE', value)).toBe(kind);
+  });
+
+  it.each([
+    '123e4567-e89b-12d3-a456-426614174000',
+    'a'.repeat(40),
+    '0123456789abcdef'.repeat(4),
+    'https://example.com/a@b',
+    'aGVsbG8gd29ybGQ=',
+    'sk-short',
+    'SKIP_MIGRATIONS',
+    'mode=token',
+    'eyJhbGciOiJIUzI1NiJ9',
+    'password=${DB_PASSWORD}',
+    'Authorization header name',
+  ])('leaves %s alone', (value) => {
+    expect(credentialKind('VALUE', value)).toBeUndefined();
+  });
+
+  // Every prefix repeated to the scanned maximum, then past it: bounded bodies keep each linear.
+  it.each(['eyJ', 'eyJa.', 'sk-', 'sk-proj-', 'SK0', 'AccountKey=', '"auth":"', 'password=', 'ghp_', 'xapp-1-', 'AIza', '-----BEGIN '])(
+    'answers on 32 KB and on 1 MB of %s in well under a second',
+    (prefix) => {
+      const started = performance.now();
+      for (const size of [32_768, 1 << 20]) credentialKind('VALUE', prefix.repeat(Math.ceil(size / prefix.length)).slice(0, size));
+      expect(performance.now() - started).toBeLessThan(5_000);
+    },
+  );
+
+  it('refuses a credential in a branch, a dockerfile path or an env name without showing it', () => {
+    const token = 'ghp_' + 'Zq9'.repeat(12);
+    for (const input of [{ branch: `feat/${token}` }, { dockerfile: `${token}/Dockerfile` }, { env: { [token]: 'x' } }]) {
+      const parsed = deployRequestSchema(limits).safeParse({ ...request({}), ...input });
+      expect(parsed.success).toBe(false);
+      const issues = toFieldIssues(parsed.error!);
+      expect(issues.map((i) => i.message).join(' ')).toMatch(/looks like a GitHub token \(not shown\)/);
+      expect(JSON.stringify(issues)).not.toContain(token.slice(4));
+    }
+  });
+});
+
 describe('request files', () => {
   it('refuses invalid UTF-8, prototype keys and a YAML alias bomb with exit 1 and a clear error, writing nothing', async () => {
     const { writeFileSync } = await import('node:fs');

@@ -6,7 +6,7 @@ import { branchNameProblem } from './git-ref.js';
 import { APP_NAME_MAX, isDns1035Label } from './names.js';
 import { isQuantity, parseQuantity } from './quantity.js';
 import { exampleFor } from './plain-errors.js';
-import { credentialKind } from './secret-values.js';
+import { credentialKind, tokenKind } from './secret-values.js';
 
 /** A value that is exactly `${NAME}`: a reference to key NAME of the workspace secret. */
 export const SECRET_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -30,6 +30,11 @@ export function isSourceRepoUrl(url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A name field holding a credential: refused without showing it (the name would reach git, URLs and pull requests). */
+function notAName(field: string, kind: string): string {
+  return `${field} looks like ${kind} (not shown): names are written to git, URLs and pull requests; use a plain name and keep the credential in the workspace secrets, then rotate it`;
 }
 
 /** Workspace limits a request is checked against (x1deploy.yaml `limits`). */
@@ -67,6 +72,10 @@ export function deployRequestSchema(limits?: RequestLimits) {
       .superRefine((s, ctx) => {
         const problem = branchNameProblem(s);
         if (problem) ctx.addIssue({ code: 'custom', message: `branch is not a name git accepts: it ${problem}` });
+        else {
+          const kind = tokenKind(s);
+          if (kind) ctx.addIssue({ code: 'custom', message: notAName('branch', kind) });
+        }
       })
       .describe("Branch of the agent's working repo (any name git accepts)."),
     commit_sha: z
@@ -80,12 +89,17 @@ export function deployRequestSchema(limits?: RequestLimits) {
       .string()
       .superRefine((s, ctx) => {
         if (s.length === 0) ctx.addIssue({ code: 'custom', message: 'dockerfile must not be empty' });
+        else if (s.length > 1024) ctx.addIssue({ code: 'custom', message: 'dockerfile is longer than 1024 characters' });
         else if (s.startsWith('/') || /^[A-Za-z]:/.test(s))
           ctx.addIssue({ code: 'custom', message: 'dockerfile must be a path relative to the repo root, not absolute' });
         else if (s.split(/[\\/]/).includes('..'))
           ctx.addIssue({ code: 'custom', message: 'dockerfile must stay inside the repo: ".." is not allowed' });
         // eslint-disable-next-line no-control-regex
         else if (/[\x00-\x1f\\]/.test(s)) ctx.addIssue({ code: 'custom', message: 'dockerfile must be a plain "/"-separated path' });
+        else {
+          const kind = tokenKind(s);
+          if (kind) ctx.addIssue({ code: 'custom', message: notAName('dockerfile', kind) });
+        }
       })
       .default('Dockerfile')
       .describe('Repo-relative path of the Dockerfile (default: Dockerfile).'),
@@ -106,6 +120,12 @@ export function deployRequestSchema(limits?: RequestLimits) {
       .record(z.string(), envValue, { message: 'env must be a map of NAME to value' })
       .superRefine((env, ctx) => {
         for (const [name, value] of Object.entries(env)) {
+          const nameKind = name.length <= 256 ? tokenKind(name) : undefined;
+          if (nameKind) {
+            // Not under path [name]: the issue's path would show the name.
+            ctx.addIssue({ code: 'custom', message: notAName('an env name', nameKind) });
+            continue;
+          }
           if (!ENV_NAME.test(name)) {
             ctx.addIssue({
               code: 'custom',
