@@ -2,10 +2,10 @@
 // from its own folder. Checked by test/layers.test.ts (and `npm run lint:layers`).
 const LAYERS = [
   ['foundation', ['errors', 'layout', 'spec']],
-  ['domain', ['workspace', 'grants', 'records', 'versions']],
+  ['domain', ['workspace', 'grants', 'records', 'versions', 'status']],
   ['rendering', ['render', 'planning']],
-  ['adapters', ['transaction', 'gitops', 'git-http', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates']],
-  ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners']],
+  ['adapters', ['transaction', 'gitops', 'git-http', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates', 'probe']],
+  ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners', 'observe']],
   ['shells', ['cli', 'mcp']],
 ];
 
@@ -35,8 +35,8 @@ module.exports = {
       name: 'use-cases-independent',
       comment: 'a use case must not import another use case: share through a lower layer',
       severity: 'error',
-      from: { path: '^src/(deploy|build|reap|verify|install|owners)/' },
-      to: { path: '^src/(deploy|build|reap|verify|install|owners)/', pathNot: '^src/$1/' },
+      from: { path: '^src/(deploy|build|reap|verify|install|owners|observe)/' },
+      to: { path: '^src/(deploy|build|reap|verify|install|owners|observe)/', pathNot: '^src/$1/' },
     },
     {
       name: 'faces-only',

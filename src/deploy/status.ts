@@ -37,10 +37,14 @@ export interface BranchDeployStatus {
   readonly proposal?: { readonly version: number; readonly gitops_branch: string };
 }
 
-export async function branchDeployStatus(store: GitopsStore, ref: BranchRef): Promise<BranchDeployStatus> {
-  const parsed = BranchRefSchema.safeParse(ref);
+export function parseBranchRef(input: unknown): BranchRef {
+  const parsed = BranchRefSchema.safeParse(input);
   if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
-  const { app, branch } = parsed.data;
+  return parsed.data;
+}
+
+export async function branchDeployStatus(store: GitopsStore, ref: BranchRef): Promise<BranchDeployStatus> {
+  const { app, branch } = parseBranchRef(ref);
   const snapshot = await RepoSnapshot.atHead(store);
   await snapshot.workspace();
   const slug = branchSlug(app, branch);

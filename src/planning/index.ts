@@ -24,3 +24,4 @@ export {
   type RollbackRequest,
   type RollbackState,
 } from './plan-rollback.js';
+export { planDelete, type DeleteAnswer, type DeleteState } from './plan-delete.js';

@@ -111,12 +111,15 @@ async function replay(ctx: ChangeContext, identity: Identity, recordPaths: reado
       continue;
     }
     if (change.after === undefined) {
-      if (identity.owner) operations.push({ kind: 'delete', app: where.app, slug: where.slug });
+      // An owner removes any preview; an agent removes one it may deploy (x1deploy delete).
+      const agent = identity.agent ?? (identity.proposer && before ? grantedAgent(ctx.grants, where.app, before.branch) : undefined);
+      const agentMay = before !== undefined && agent !== undefined && authorize(ctx.grants, agent, where.app, before.branch).allowed;
+      if (identity.owner || agentMay) operations.push({ kind: 'delete', app: where.app, slug: where.slug });
       else
         report(
           change.path,
           'owner-review',
-          `deletes the branch deploy ${where.app}/${where.slug}: removing a preview is the reaper's job (on the default branch) or an owner's; ${OWNER_FIX}`,
+          `deletes the branch deploy ${where.app}/${where.slug}: removing a preview is for an agent granted on its branch (x1deploy delete), the reaper (on the default branch) or an owner; ${OWNER_FIX}`,
         );
       continue;
     }

@@ -1,0 +1,48 @@
+// Which of a workspace's cluster objects belong to one preview, picked from one batched look.
+import type { WorkspaceObservation, WorkspaceScope } from '../cluster/index.js';
+import { ARGOCD_NAMESPACE, FLUX_OBJECT_NAME } from '../render/index.js';
+import type { DeployRecord } from '../records/index.js';
+import { objectName, workspaceNamespace } from '../spec/index.js';
+import type { PreviewObservation } from '../status/index.js';
+import { buildNamespace, type WorkspaceConfig } from '../workspace/index.js';
+
+export function workspaceScope(ws: WorkspaceConfig): WorkspaceScope {
+  return {
+    workspaceId: ws.workspace.id,
+    namespace: workspaceNamespace(ws.workspace.id),
+    buildNamespace: buildNamespace(ws),
+    engine: ws.engine,
+    argoNamespace: ARGOCD_NAMESPACE,
+    fluxName: FLUX_OBJECT_NAME,
+  };
+}
+
+export function previewObservation(seen: WorkspaceObservation, record: DeployRecord): Omit<PreviewObservation, 'probe'> {
+  const mine = (o: { app: string; slug: string }) => o.app === record.app && o.slug === record.slug;
+  const name = objectName(record.app, record.slug);
+  const pods = seen.pods.filter(mine);
+  const podNames = new Set(pods.map((p) => p.name));
+  // A ReplicaSet is <deployment>-<pod-template-hash>; the hash holds no "-".
+  const replicaSet = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}-[a-z0-9]+$`);
+  const events = seen.events.filter(({ object }) =>
+    object.kind === 'Pod'
+      ? podNames.has(object.name ?? '')
+      : object.kind === 'Deployment'
+        ? object.name === name
+        : object.kind === 'ReplicaSet'
+          ? replicaSet.test(object.name ?? '')
+          : false,
+  );
+  const newest = record.versions[record.versions.length - 1]!;
+  const job = seen.buildJobs.find((j) => mine(j) && j.version === newest.number);
+  const engine = seen.applications.find(mine) ?? seen.kustomization;
+  const deployment = seen.deployments.find(mine);
+  return {
+    cluster: { observed: true },
+    ...(engine ? { engine } : {}),
+    ...(deployment ? { deployment } : {}),
+    pods,
+    events,
+    ...(job ? { build: { running: job.running, ...(job.startedAt ? { startedAt: job.startedAt } : {}) } } : {}),
+  };
+}
