@@ -25,6 +25,8 @@ import type { ContainerObservation, EngineObservation, PodObservation } from '..
 const PREVIEW_SELECTOR = 'x1.app,x1.branch';
 const DEFAULT_DEADLINE_MS = 10_000;
 
+// Custom resources come back untyped; every field read from them is checked where it is used.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 export function kubePreviewCluster(kc: KubeConfig, deadlineMs = DEFAULT_DEADLINE_MS): PreviewCluster {
