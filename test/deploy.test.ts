@@ -205,7 +205,7 @@ describe('render and list', () => {
         branch: 'feat/x',
         version: 1,
         status: 'pending-build',
-        serving_version: null,
+        current_version: null,
         image_ref: `registry.localhost:5000/ws/demo/app-api:${SHA_A}`,
       }),
     ]);

@@ -25,7 +25,14 @@ describe('MCP server over stdio', () => {
   let dir: string;
   let store: GitopsStore;
   let client: Client;
-  const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as Result;
+  // On an error the answer's JSON is the second text block (no structured content: it would have to
+  // match the success output schema); on success the second block is the structured content as text.
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const r = (await client.callTool({ name, arguments: args })) as Result;
+    const json = JSON.parse(r.content[1]!.text);
+    if (!r.isError) expect(json).toEqual(r.structuredContent);
+    return { ...r, structuredContent: r.structuredContent ?? json } as Result;
+  };
   const deployArgs = { app: 'api', branch: 'feat/mcp', commit_sha: SHA_A, ports: [8080], env: { MODE: 'preview', KEY: '${API_KEY}' } };
 
   beforeAll(async () => {
@@ -36,9 +43,23 @@ describe('MCP server over stdio', () => {
     await client?.close();
   });
 
-  it('lists the four tools with input schemas from the zod schemas', async () => {
+  it('lists the tools with input schemas from the zod schemas, output schemas and annotations', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['branch_deploy_status', 'deploy_branch', 'list_branch_deploys', 'rollback_branch']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'branch_deploy_logs',
+      'branch_deploy_status',
+      'delete_branch_deploy',
+      'deploy_branch',
+      'fetch_preview',
+      'list_branch_deploys',
+      'rollback_branch',
+    ]);
+    for (const tool of tools) {
+      expect(tool.outputSchema, tool.name).toMatchObject({ type: 'object' });
+      expect(tool.annotations, tool.name).toMatchObject({ readOnlyHint: expect.any(Boolean), destructiveHint: expect.any(Boolean) });
+    }
+    expect(tools.find((t) => t.name === 'delete_branch_deploy')!.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false });
+    expect(tools.find((t) => t.name === 'branch_deploy_logs')!.annotations).toMatchObject({ readOnlyHint: true });
     const deploy = tools.find((t) => t.name === 'deploy_branch')!;
     expect(deploy.inputSchema).toMatchObject({
       type: 'object',
@@ -46,6 +67,9 @@ describe('MCP server over stdio', () => {
       required: expect.arrayContaining(['app', 'branch', 'commit_sha', 'ports']),
     });
     expect(Object.keys(deploy.inputSchema.properties!)).toContain('resources');
+    // The workspace's real limits, not 2^53-1.
+    expect((deploy.inputSchema.properties as any).replicas.maximum).toBe(3);
+    expect((deploy.inputSchema.properties as any).wait.maximum).toBe(600);
     expect(deploy.inputSchema.properties).not.toHaveProperty('agent');
   });
 
@@ -96,7 +120,7 @@ describe('MCP server over stdio', () => {
       const fp = repoFingerprint(dir);
       const r = (await other.callTool({ name: 'deploy_branch', arguments: { ...deployArgs, branch: 'feat/other' } })) as Result;
       expect(r.isError).toBe(true);
-      expect(r.structuredContent).toEqual({
+      expect(JSON.parse(r.content[1]!.text)).toEqual({
         denied: true,
         kind: 'denied',
         reason: expect.stringContaining('agent agent-9 has no deploy grant for app api'),
@@ -120,7 +144,8 @@ describe('MCP server over stdio', () => {
     const r = await call('branch_deploy_status', { app: 'api', branch: 'feat/mcp' });
     expect(r.isError).toBeFalsy();
     expect(r.structuredContent).toMatchObject({
-      status: 'live',
+      state: 'build-failed',
+      reason: 'BuildFailed',
       current_version: 1,
       latest_version: 2,
       versions: [
@@ -128,7 +153,7 @@ describe('MCP server over stdio', () => {
         { number: 1, status: 'live', image_ref: expect.stringContaining(`@sha256:${'a'.repeat(64)}`) },
       ],
     });
-    expect(r.content[0]!.text).toContain('Latest build failed: kaniko exited 1');
+    expect(r.content[0]!.text).toMatch(/version 2 is build-failed \(BuildFailed: kaniko exited 1\)\. Fix: read the build log/);
     const unknown = await call('branch_deploy_status', { app: 'api', branch: 'nope' });
     expect(unknown.isError).toBe(true);
     expect(unknown.structuredContent.error).toMatch(/has no branch deploy for branch nope/);
@@ -137,7 +162,7 @@ describe('MCP server over stdio', () => {
   it('list_branch_deploys lists, rollback_branch rolls back and refuses clearly', async () => {
     const list = await call('list_branch_deploys', {});
     expect(list.structuredContent.deploys).toEqual([
-      expect.objectContaining({ app: 'api', branch: 'feat/mcp', version: 2, status: 'failed', serving_version: 1 }),
+      expect.objectContaining({ app: 'api', branch: 'feat/mcp', version: 2, status: 'failed', current_version: 1 }),
     ]);
     expect((await call('list_branch_deploys', { app: 'web' })).structuredContent.deploys).toEqual([]);
 

@@ -44,7 +44,7 @@ const status = (record: DeployRecord, observation: PreviewObservation, extra: ob
 describe('preview status', () => {
   it('ready: served, rolled out, answering', () => {
     const s = status(live, cluster());
-    expect(s).toMatchObject({ state: 'ready', reason: null, fix: null, version: 1, serving_version: 1, since: at(5) });
+    expect(s).toMatchObject({ state: 'ready', reason: null, fix: null, version: 1, current_version: 1, since: at(5) });
     expect(s.observed).toEqual(['git', 'cluster', 'url']);
     expect(s.engine_revision).toBe('c'.repeat(40));
   });
@@ -69,7 +69,7 @@ describe('preview status', () => {
     });
     // A newer request waits for its build while the old version keeps serving.
     const second = addVersion(live, next('b', undefined, 10)).record;
-    expect(status(second, cluster())).toMatchObject({ state: 'pending-build', version: 2, serving_version: 1 });
+    expect(status(second, cluster())).toMatchObject({ state: 'pending-build', version: 2, current_version: 1 });
   });
 
   it('syncing: without cluster access it says so; NotApplied names the revision the engine serves', () => {

@@ -76,7 +76,7 @@ describe('MCP server in process', () => {
 
   async function connect(store: GitopsStore, agent: string): Promise<Client> {
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await createMcpServer({ store, agent }, 'test').connect(serverSide);
+    await createMcpServer({ store, agent, observe: { cluster: { unavailable: 'no cluster in this test' }, probe: false } }, 'test').connect(serverSide);
     const client = new Client({ name: 'test', version: '1' });
     await client.connect(clientSide);
     clients.push(client);
@@ -84,23 +84,30 @@ describe('MCP server in process', () => {
   }
 
   type Result = { isError?: boolean; structuredContent?: Record<string, unknown>; content: { text: string }[] };
+  /** The answer's JSON: structured content on success; on an error, the JSON text block (the same fields). */
+  const answer = (r: Result) => {
+    const json = JSON.parse(r.content[1]!.text) as Record<string, unknown>;
+    if (!r.isError) expect(json).toEqual(r.structuredContent);
+    else expect(r.structuredContent).toBeUndefined();
+    return json;
+  };
 
   it('answers with structured content and the same fields on every kind of answer', async () => {
     const { store } = await makeWorkspaceRepo();
     const client = await connect(store, 'agent-7');
     const ok = (await client.callTool({ name: 'deploy_branch', arguments: request({ commit_sha: SHA_B }) })) as Result;
     expect(ok.isError).toBeFalsy();
-    expect(ok.structuredContent).toMatchObject({ app: 'api', version: 1, status: 'pending-build' });
+    expect(answer(ok)).toMatchObject({ app: 'api', version: 1, status: 'pending-build' });
 
     const invalid = (await client.callTool({ name: 'rollback_branch', arguments: { app: 'api', branch: 'feat/x', to: 'abc' } })) as Result;
     expect(invalid.isError).toBe(true);
-    expect(invalid.structuredContent).toMatchObject({ error: 'invalid request', kind: 'invalid', issues: [{ path: 'to' }] });
+    expect(answer(invalid)).toMatchObject({ error: 'invalid request', kind: 'invalid', issues: [{ path: 'to' }] });
 
     const refused = (await client.callTool({ name: 'rollback_branch', arguments: { app: 'api', branch: 'feat/x' } })) as Result;
-    expect(refused.structuredContent).toEqual({ error: expect.stringMatching(/no built version/), kind: 'invalid' });
+    expect(answer(refused)).toEqual({ error: expect.stringMatching(/no built version/), kind: 'invalid' });
 
     const unknownTool = (await client.callTool({ name: 'nope', arguments: {} })) as Result;
-    expect(unknownTool.structuredContent).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^unknown tool nope/) });
+    expect(answer(unknownTool)).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/^unknown tool nope/) });
   });
 
   it('an unexpected failure late in a write is internal, and does not claim nothing was written', async () => {
@@ -124,7 +131,7 @@ describe('MCP server in process', () => {
       const client = await connect(failing, 'agent-7');
       const r = (await client.callTool({ name: 'deploy_branch', arguments: request() })) as Result;
       expect(r.isError).toBe(true);
-      expect(r.structuredContent).toEqual({ error: INTERNAL_ERROR_MESSAGE, kind: 'internal' });
+      expect(answer(r)).toEqual({ error: INTERNAL_ERROR_MESSAGE, kind: 'internal' });
       expect(r.content[0]!.text).not.toMatch(/nothing was written|socket hang up/);
     } finally {
       stderr.mockRestore();

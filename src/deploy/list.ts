@@ -15,7 +15,7 @@ export interface BranchDeployListing {
   readonly status: string;
   readonly image_ref: string;
   /** The version the preview serves now, if any was built. */
-  readonly serving_version: number | null;
+  readonly current_version: number | null;
   /** A newer version proposed for review, waiting on its gitops branch. */
   readonly proposal: { readonly version: number; readonly gitops_branch: string } | null;
 }
@@ -45,7 +45,7 @@ function listing(r: DeployRecord, proposal: Proposal | undefined): BranchDeployL
     version: latest.number,
     status: latest.status,
     image_ref: pinnedImageRef(latest.image_ref, latest.digest),
-    serving_version: currentVersion(r)?.number ?? null,
+    current_version: currentVersion(r)?.number ?? null,
     // A proposal that asks for nothing newer than the default branch has is already merged.
     proposal:
       proposal && proposed && proposed.number > latest.number ? { version: proposed.number, gitops_branch: proposal.gitops_branch } : null,
@@ -62,7 +62,7 @@ function proposedOnly(p: Proposal): BranchDeployListing {
     version: v.number,
     status: 'proposed',
     image_ref: v.image_ref,
-    serving_version: null,
+    current_version: null,
     proposal: { version: v.number, gitops_branch: p.gitops_branch },
   };
 }

@@ -4,14 +4,25 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { errorAnswer, kindOf } from '../errors/index.js';
-import { TOOLS, toolInputJsonSchema, type ToolContext } from './tools.js';
+import { jsonSchemaOf, TOOLS, workspaceLimits, type ToolContext } from './tools.js';
 
 export function createMcpServer(context: ToolContext, version: string): Server {
   const server = new Server({ name: 'x1deploy', version }, { capabilities: { tools: {} } });
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: TOOLS.map((tool) => ({ name: tool.name, description: tool.description, inputSchema: toolInputJsonSchema(tool) as never })),
-  }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    // The workspace's own limits, so a client sees replicas' real maximum before it asks.
+    const limits = await workspaceLimits(context.store);
+    return {
+      tools: TOOLS.map((tool) => ({
+        name: tool.name,
+        title: tool.title,
+        description: tool.description,
+        inputSchema: jsonSchemaOf(tool.input(limits), 'input') as never,
+        outputSchema: jsonSchemaOf(tool.output, 'output') as never,
+        annotations: { title: tool.title, ...tool.annotations },
+      })),
+    };
+  });
 
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
     const tool = TOOLS.find((t) => t.name === request.params.name);
@@ -21,7 +32,14 @@ export function createMcpServer(context: ToolContext, version: string): Server {
     }
     try {
       const { structured, sentence } = await tool.call(context, request.params.arguments ?? {});
-      return { content: [{ type: 'text', text: sentence }], structuredContent: structured };
+      // The sentence for a person, then the same JSON as the structured content (MCP: for clients that read text only).
+      return {
+        content: [
+          { type: 'text', text: sentence },
+          { type: 'text', text: JSON.stringify(structured) },
+        ],
+        structuredContent: structured,
+      };
     } catch (err) {
       return errorResult(err);
     }
@@ -29,8 +47,18 @@ export function createMcpServer(context: ToolContext, version: string): Server {
   return server;
 }
 
+/**
+ * A failed call: the sentence, then the error answer as JSON text. No structuredContent: it would
+ * have to match the tool's output schema, which describes success (clients validate it).
+ */
 function toolError(structured: Record<string, unknown>, text: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text }], structuredContent: structured };
+  return {
+    isError: true,
+    content: [
+      { type: 'text', text },
+      { type: 'text', text: JSON.stringify(structured) },
+    ],
+  };
 }
 
 /** Every failure as the taxonomy answers it: the same structured answer as the CLI's --json. */

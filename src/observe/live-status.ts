@@ -57,7 +57,7 @@ export async function liveStatus(store: GitopsStore, input: unknown, ports: Obse
   // Probe only what should answer: a served version the cluster reports rolled out (or no cluster to ask).
   const served = currentVersion(record);
   const probe =
-    ports.probe && served && latestVersion(record).number === served.number && !record.reaped_at
+    ports.probe && seen.cluster.observed && served && latestVersion(record).number === served.number && !record.reaped_at
       ? await probePreview(record.url, ports.probe, ports.clock)
       : undefined;
   const memoryLimit = served?.spec.resources?.memory ?? ws.defaults.limits.memory;

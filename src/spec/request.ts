@@ -61,6 +61,17 @@ function quantityWithin(what: 'cpu' | 'memory', max: string | undefined) {
   });
 }
 
+/** With a limit, the JSON schema an MCP client sees carries it as `maximum`. */
+function replicasWithin(max: number | undefined) {
+  const replicas = z
+    .number({ message: 'replicas must be a number' })
+    .int({ message: 'replicas must be a whole number' })
+    .min(0, { message: 'replicas must be 0 or more' });
+  return max === undefined
+    ? replicas
+    : replicas.max(max, { message: `replicas is over the workspace limit of ${max} (x1deploy.yaml limits.maxReplicas)` });
+}
+
 const envValue = z.string().max(32_768, { message: 'is longer than 32768 characters' });
 
 /** The schema of a deploy request; with `limits`, replicas and resources are checked against them. */
@@ -171,13 +182,7 @@ export function deployRequestSchema(limits?: RequestLimits) {
       })
       .optional()
       .describe('Environment variables: plain text, or exactly ${NAME} to read key NAME of the workspace secret.'),
-    replicas: z
-      .number({ message: 'replicas must be a number' })
-      .int({ message: 'replicas must be a whole number' })
-      .min(0, { message: 'replicas must be 0 or more' })
-      .refine((n) => limits === undefined || n <= limits.maxReplicas, {
-        message: `replicas is over the workspace limit of ${limits?.maxReplicas} (x1deploy.yaml limits.maxReplicas)`,
-      })
+    replicas: replicasWithin(limits?.maxReplicas)
       .optional()
       .describe('Number of pods (default: the workspace default, 1).'),
     repo: z

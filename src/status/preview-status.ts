@@ -55,7 +55,7 @@ export interface PreviewStatus {
   /** The version this state is about: the newest one asked for. */
   readonly version: number;
   /** The version the preview serves, if any is built. */
-  readonly serving_version: number | null;
+  readonly current_version: number | null;
   /** Which sources the answer rests on. */
   readonly observed: readonly ('git' | 'build' | 'cluster' | 'url')[];
   /** The gitops commit the engine last applied, when it said. */
@@ -93,7 +93,7 @@ export function previewStatus(input: StatusInput): PreviewStatus {
     slug: record.slug,
     url: record.url,
     version: latest.number,
-    serving_version: serving?.number ?? null,
+    current_version: serving?.number ?? null,
     observed,
     ...(seen.engine?.revision ? { engine_revision: seen.engine.revision } : {}),
   };

@@ -78,7 +78,7 @@ export function register(program: Command): void {
               rows.map((r) => [
                 r.app,
                 r.branch,
-                r.serving_version === null ? '-' : `v${r.serving_version}`,
+                r.current_version === null ? '-' : `v${r.current_version}`,
                 r.status === 'proposed' ? '-' : `v${r.version} ${r.status}`,
                 r.proposal ? `v${r.proposal.version} on ${r.proposal.gitops_branch}` : '-',
                 r.url,

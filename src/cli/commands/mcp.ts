@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { openGitopsStore } from '../../gitops/index.js';
 import { createMcpServer } from '../../mcp/index.js';
 import { validAgent } from '../../deploy/index.js';
+import { observePortsFromEnv } from '../../observe/index.js';
 import { packageVersion } from '../../templates/index.js';
 import { reviewPortFor } from '../../review/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
@@ -12,14 +13,15 @@ import { run } from '../run.js';
 export function register(program: Command): void {
   program
     .command('mcp')
-    .description('serve deploy_branch, branch_deploy_status, list_branch_deploys and rollback_branch over MCP (stdio)')
+    .description('serve the agent tools (deploy_branch, branch_deploy_status, branch_deploy_logs, fetch_preview, list_branch_deploys, rollback_branch, delete_branch_deploy) over MCP (stdio)')
     .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent this server acts for (tools cannot change it)')
     .action(
       run<{ repo: string; agent: string }>(async (o) => {
         const agent = validAgent(o.agent);
         const store = await openGitopsStore(o.repo);
-        const server = createMcpServer({ store, agent, review: reviewPortFor(o.repo) }, await packageVersion());
+        const observe = await observePortsFromEnv();
+        const server = createMcpServer({ store, agent, review: reviewPortFor(o.repo), observe }, await packageVersion());
         // Serve until the client closes stdin (or the transport closes): that is a normal end, exit 0.
         const closed = new Promise<void>((resolve) => {
           server.onclose = resolve;
