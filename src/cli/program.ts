@@ -9,6 +9,7 @@ import * as install from './commands/install.js';
 import * as mcp from './commands/mcp.js';
 import * as reap from './commands/reap.js';
 import * as verify from './commands/verify.js';
+import * as observe from './commands/observe.js';
 import * as versions from './commands/versions.js';
 
 /** Run the CLI on `argv` (without node and the script); resolves to the exit code. */
@@ -19,10 +20,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .name('x1deploy')
     .description('Branch deploys the GitOps way: deploy requests become typed manifests in one commit to a workspace gitops repo.')
     .version(await packageVersion())
+    // Program options only before the command: `logs --version 2` is the log's version, not ours.
+    .enablePositionalOptions()
     .showHelpAfterError(!json)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) });
-  for (const commands of [init, deploy, grants, versions, build, reap, install, mcp, verify]) commands.register(program);
+  for (const commands of [init, deploy, observe, grants, versions, build, reap, install, mcp, verify]) commands.register(program);
   process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -8,6 +8,10 @@ export const EXIT_INTERNAL = 2;
 export const EXIT_DENIED = 3;
 /** The command ran, but some of its work failed (a build, a branch listing): a CronJob or CI step should alert. */
 export const EXIT_FAILURES = 4;
+/** status: the preview settled somewhere other than ready (degraded, build-failed, reaped). */
+export const EXIT_NOT_READY = 5;
+/** status: still on its way (pending-build, building, syncing, rolling-out), or --wait ran out of time. */
+export const EXIT_IN_PROGRESS = 6;
 
 const EXIT_CODES: Record<ErrorKind, number> = {
   invalid: EXIT_INVALID,
