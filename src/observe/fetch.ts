@@ -13,7 +13,7 @@ export const FetchRequestSchema = PreviewRefSchema.extend({
   path: z
     .string()
     .max(2048)
-    .regex(/^\/[^\s#]*$/, { message: 'path must start with "/" and hold no spaces or "#"' })
+    .regex(/^\/(?!\/)[^\s#\\]*$/, { message: 'path must start with a single "/" and hold no spaces, "\\" or "#"' })
     .optional()
     .describe('The path to GET (default "/").'),
 });
@@ -26,7 +26,10 @@ export async function fetchPreview(store: GitopsStore, input: unknown, ports: Ob
   const record = await snapshot.deployRecord(app, branchSlug(app, branch));
   if (!record || record.branch !== branch) throw new UnknownBranchDeployError(app, branch);
   // Only the preview's own origin: the path cannot name another host.
-  const url = new URL(path ?? '/', record.url).toString();
+  const origin = new URL(record.url).origin;
+  const target = new URL(path ?? '/', origin);
+  if (target.origin !== origin) throw new InvalidRequestError([{ path: 'path', message: `must stay on the preview ${origin}` }]);
+  const url = target.toString();
   const probe = ports.probe || { timeoutMs: 10_000 };
   const page = await fetchPage(url, { ...probe, maxBytes: MAX_PAGE_BYTES });
   return { ...page, body: scrubSecrets(page.body) };

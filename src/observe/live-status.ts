@@ -8,7 +8,7 @@ import { probePreview } from '../probe/index.js';
 import { proposalOf, RepoSnapshot, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
 import { AppNameSchema, branchSlug, scrubSecrets, toFieldIssues } from '../spec/index.js';
 import { previewStatus, SETTLED_STATES, type PreviewObservation, type PreviewStatus } from '../status/index.js';
-import { currentVersion, latestVersion } from '../versions/index.js';
+import { currentVersion } from '../versions/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
 import { previewObservation, workspaceScope } from './scope.js';
 
@@ -54,14 +54,15 @@ export async function liveStatus(store: GitopsStore, input: unknown, ports: Obse
       seen = { cluster: { observed: false, why: err.message }, pods: [], events: [] };
     }
   }
-  // Probe only what should answer: a served version the cluster reports rolled out (or no cluster to ask).
-  const served = currentVersion(record);
-  const probe =
-    ports.probe && seen.cluster.observed && served && latestVersion(record).number === served.number && !record.reaped_at
-      ? await probePreview(record.url, ports.probe, ports.clock)
-      : undefined;
-  const memoryLimit = served?.spec.resources?.memory ?? ws.defaults.limits.memory;
-  const status = previewStatus({ record, ...(proposal ? { proposal } : {}), observation: { ...seen, ...(probe ? { probe } : {}) }, memoryLimit, now });
+  const memoryLimit = currentVersion(record)?.spec.resources?.memory ?? ws.defaults.limits.memory;
+  const compute = (observation: PreviewObservation) =>
+    previewStatus({ record, ...(proposal ? { proposal } : {}), observation, memoryLimit, now });
+  let status = compute(seen);
+  // The URL is asked last, and only when everything else says ready: a probe of a pod that is
+  // not up would only cost its timeout.
+  if (status.state === 'ready' && ports.probe && seen.cluster.observed) {
+    status = compute({ ...seen, probe: await probePreview(record.url, ports.probe, ports.clock) });
+  }
   const scrubbed = { ...status, ...(status.message ? { message: scrubSecrets(status.message) } : {}) };
   if (!status.log_source || 'unavailable' in ports.cluster) return scrubbed;
   const { pod, container, previous } = status.log_source;

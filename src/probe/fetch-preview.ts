@@ -10,7 +10,7 @@ import type { ProbeObservation } from '../status/index.js';
 export interface FetchOptions {
   readonly timeoutMs: number;
   readonly maxBytes: number;
-  /** "host:port" → address, like curl --resolve. */
+  /** "host:port" → address (curl --resolve), or address:port to connect elsewhere too (curl --connect-to). */
   readonly resolve?: ReadonlyMap<string, string>;
   /** Extra CA certificates (PEM) for https previews behind a private CA. */
   readonly ca?: string;
@@ -33,7 +33,10 @@ export class PreviewUnreachableError extends X1Error {
 
 const KEPT_HEADERS = ['content-type', 'content-length', 'location', 'server', 'cache-control'];
 
-/** --resolve entries from "host:port:address[,host:port:address…]" (X1DEPLOY_PREVIEW_RESOLVE). */
+/**
+ * Entries from "host:port:address[,…]" (X1DEPLOY_PREVIEW_RESOLVE), as curl --resolve; an address
+ * may carry its own port ("127.0.0.1:8443", "[::1]:8443") to connect there instead.
+ */
 export function parseResolve(text: string | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const entry of (text ?? '').split(',').filter(Boolean)) {
@@ -47,7 +50,10 @@ export function fetchPage(url: string, options: FetchOptions): Promise<FetchedPa
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const port = target.port || (secure ? '443' : '80');
-  const pinned = options.resolve?.get(`${target.hostname.toLowerCase()}:${port}`);
+  const entry = options.resolve?.get(`${target.hostname.toLowerCase()}:${port}`);
+  const split = entry === undefined ? undefined : /^\[?([^\]]+?)\]?(?::([0-9]{1,5}))?$/.exec(entry.includes('.') || entry.startsWith('[') ? entry : `[${entry}]`);
+  const pinned = split?.[1];
+  const connectPort = split?.[2] ?? port;
   const lookup: LookupFunction | undefined = pinned
     ? (_host, opts, callback) => {
         const family = pinned.includes(':') ? 6 : 4;
@@ -57,10 +63,15 @@ export function fetchPage(url: string, options: FetchOptions): Promise<FetchedPa
     : undefined;
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request(
-      target,
       {
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: connectPort,
+        path: `${target.pathname}${target.search}`,
+        // The certificate and the virtual host are the preview's, wherever the connection goes.
+        servername: target.hostname,
         method: 'GET',
-        headers: { 'user-agent': 'x1deploy-probe', accept: '*/*' },
+        headers: { host: target.host, 'user-agent': 'x1deploy-probe', accept: '*/*' },
         ...(lookup ? { lookup } : {}),
         ...(secure && options.ca ? { ca: options.ca } : {}),
         timeout: options.timeoutMs,

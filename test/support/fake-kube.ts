@@ -43,7 +43,14 @@ export interface FakeKube {
   run(name: string): void;
   succeed(name: string, options: { readonly digest: string; readonly log?: string }): void;
   fail(name: string, options?: FailOptions): void;
-  setLog(pod: string, log: string): void;
+  setLog(pod: string, log: string, options?: { readonly previous?: boolean }): void;
+  /**
+   * Store (or replace) a preview-side object as the API server would serve it: a Deployment, a
+   * Pod, an Event, an Argo CD Application or a Flux Kustomization (the test validates it against
+   * the upstream schemas first).
+   */
+  put(object: Json): void;
+  remove(kind: string, namespace: string, name: string): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +64,15 @@ export async function startFakeKube(): Promise<FakeKube> {
   const jobs = new Map<string, Json>();
   const pods = new Map<string, Json>();
   const logs = new Map<string, string>();
+  const previousLogs = new Map<string, string>();
+  /** Other kinds by `${plural}/${namespace}/${name}`. */
+  const objects = new Map<string, Json>();
+  const PLURALS: Record<string, string> = {
+    Deployment: 'deployments',
+    Event: 'events',
+    Application: 'applications',
+    Kustomization: 'kustomizations',
+  };
   const forbidden = new Set<string>();
   const requests: SeenRequest[] = [];
   const created: Json[] = [];
@@ -170,7 +186,7 @@ export async function startFakeKube(): Promise<FakeKube> {
           return;
         }
         const items = [...pods.values()]
-          .filter((p) => p.metadata.namespace === m![1] && Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v))
+          .filter((p) => p.metadata.namespace === m![1] && matches(p.metadata.labels, selector))
           .map(({ apiVersion: _a, kind: _k, ...item }) => item);
         send(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items });
         return;
@@ -191,12 +207,48 @@ export async function startFakeKube(): Promise<FakeKube> {
           send(res, 400, status(400, 'BadRequest', `container ${container} is not valid for pod ${m[2]}`));
           return;
         }
-        const lines = (logs.get(`${m[1]}/${m[2]}`) ?? '').split('\n');
+        const previous = url.searchParams.get('previous') === 'true';
+        if (previous && !previousLogs.has(`${m[1]}/${m[2]}`)) {
+          send(res, 400, status(400, 'BadRequest', `previous terminated container "${container ?? names[0]}" in pod "${m[2]}" not found`));
+          return;
+        }
+        const lines = ((previous ? previousLogs : logs).get(`${m[1]}/${m[2]}`) ?? '').split('\n');
         if (lines[lines.length - 1] === '') lines.pop();
         const tail = url.searchParams.get('tailLines');
         const kept = tail === null ? lines : lines.slice(-Number(tail));
-        send(res, 200, kept.length ? `${kept.join('\n')}\n` : '');
+        const limit = url.searchParams.get('limitBytes');
+        const text = kept.length ? `${kept.join('\n')}\n` : '';
+        send(res, 200, limit === null ? text : Buffer.from(text).subarray(0, Number(limit)).toString('utf8'));
         return;
+      }
+      if (req.method === 'GET' && (m = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(url.pathname))) {
+        const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
+        if (!selector) return send(res, 400, status(400, 'BadRequest', 'unable to parse requirement'));
+        const items = [...jobs.values()]
+          .filter((j) => j.metadata.namespace === m![1] && matches(j.metadata.labels, selector))
+          .map(({ apiVersion: _a, kind: _k, ...item }) => item);
+        return send(res, 200, { kind: 'JobList', apiVersion: 'batch/v1', metadata: { resourceVersion: String(resourceVersion) }, items });
+      }
+      const listRoute =
+        /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments)$/.exec(url.pathname) ??
+        /^\/api\/v1\/namespaces\/([^/]+)\/(events)$/.exec(url.pathname) ??
+        /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/(applications)$/.exec(url.pathname);
+      if (req.method === 'GET' && listRoute) {
+        const [, ns, plural] = listRoute;
+        const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
+        if (!selector) return send(res, 400, status(400, 'BadRequest', 'unable to parse requirement'));
+        const items = [...objects.entries()]
+          .filter(([key, o]) => key.startsWith(`${plural}/${ns}/`) && matches(o.metadata.labels, selector))
+          .map(([, { apiVersion: _a, kind: _k, ...item }]) => item);
+        const list = { deployments: ['DeploymentList', 'apps/v1'], events: ['EventList', 'v1'], applications: ['ApplicationList', 'argoproj.io/v1alpha1'] }[
+          plural as 'deployments' | 'events' | 'applications'
+        ];
+        return send(res, 200, { kind: list[0], apiVersion: list[1], metadata: { resourceVersion: String(resourceVersion) }, items });
+      }
+      if (req.method === 'GET' && (m = /^\/apis\/kustomize\.toolkit\.fluxcd\.io\/v1\/namespaces\/([^/]+)\/kustomizations\/([^/]+)$/.exec(url.pathname))) {
+        const found = objects.get(`kustomizations/${m[1]}/${m[2]}`);
+        if (found) return send(res, 200, found);
+        return send(res, 404, status(404, 'NotFound', `kustomizations.kustomize.toolkit.fluxcd.io "${m[2]}" not found`));
       }
       unexpected.push(`${req.method} ${url.pathname}`);
       send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
@@ -404,23 +456,42 @@ export async function startFakeKube(): Promise<FakeKube> {
       };
       job.metadata.resourceVersion = nextVersion();
     },
-    setLog(pod, log) {
+    setLog(pod, log, options = {}) {
       const found = [...pods.values()].find((p) => p.metadata.name === pod);
       if (!found) throw new Error(`fake-kube: no pod ${pod}`);
-      logs.set(`${found.metadata.namespace}/${pod}`, log);
+      (options.previous ? previousLogs : logs).set(`${found.metadata.namespace}/${pod}`, log);
+    },
+    put(object) {
+      const stored = structuredClone(object);
+      stored.metadata = { uid: randomUUID(), creationTimestamp: now(), ...stored.metadata, resourceVersion: nextVersion() };
+      const ns = stored.metadata.namespace as string;
+      if (stored.kind === 'Pod') pods.set(`${ns}/${stored.metadata.name}`, stored);
+      else {
+        const plural = PLURALS[stored.kind as string];
+        if (!plural) throw new Error(`fake-kube: put of unsupported kind ${stored.kind}`);
+        objects.set(`${plural}/${ns}/${stored.metadata.name}`, stored);
+      }
+    },
+    remove(kind, namespace, name) {
+      if (kind === 'Pod') pods.delete(`${namespace}/${name}`);
+      else objects.delete(`${PLURALS[kind]}/${namespace}/${name}`);
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   return fake;
 }
 
-/** Equality selectors only (`a=b,c==d`), which is all the builder sends; anything else is a 400. */
-function parseSelector(text: string): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
+/** Equality (`a=b`, `c==d`) and existence (`e`) selectors, which is all x1deploy sends; anything else is a 400. */
+function parseSelector(text: string): Record<string, string | true> | undefined {
+  const out: Record<string, string | true> = {};
   for (const part of text.split(',').filter(Boolean)) {
-    const m = /^([A-Za-z0-9./_-]+)==?([A-Za-z0-9._-]*)$/.exec(part.trim());
+    const m = /^([A-Za-z0-9./_-]+)(?:==?([A-Za-z0-9._-]*))?$/.exec(part.trim());
     if (!m) return undefined;
-    out[m[1]!] = m[2]!;
+    out[m[1]!] = m[2] ?? true;
   }
   return out;
+}
+
+function matches(labels: Record<string, string> | undefined, selector: Record<string, string | true>): boolean {
+  return Object.entries(selector).every(([k, v]) => (v === true ? labels?.[k] !== undefined : labels?.[k] === v));
 }
