@@ -96,6 +96,13 @@ describe('credential patterns', () => {
     expect(credentialKind('VALUE', value)).toBe(kind);
   });
 
+  // Logs are scrubbed with the same table: what a request may not hold, a build log does not keep.
+  it.each(SHAPES)('scrubs %s from a log line', (_kind, value) => {
+    const scrubbed = scrubSecrets(`step 3/7: ${value} done`);
+    expect(scrubbed).toContain('[redacted]');
+    expect(scrubbed).not.toContain(value.slice(-10));
+  });
+
   it.each([
     '123e4567-e89b-12d3-a456-426614174000',
     'a'.repeat(40),

@@ -6,22 +6,22 @@
 // builder never reads Secret values, so it cannot look for them by value; it removes anything that
 // has the shape of a credential instead, and keeps what a reader needs (digests, commit ids, paths).
 
-import { userinfoSpans } from './secret-values.js';
+import { CREDENTIAL_PATTERNS, userinfoSpans } from './secret-values.js';
 
 export const REDACTED = '[redacted]';
 
-/** Replaced whole. */
+/**
+ * Replaced whole: the private key block with its body, a JWT of any payload, and every token shape
+ * request validation refuses (the same table, so a shape refused in a request is scrubbed in a log).
+ * The "key=value" shape is left to KEYED below, which keeps the key.
+ */
 const SHAPED: readonly RegExp[] = [
   /-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$)/g,
-  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g,
-  /\b(?:glpat|gldt|glrt|glptt|glft|glsoat)-[A-Za-z0-9_-]{16,}/g,
-  /\bxox[abposr]-[A-Za-z0-9-]{10,}/g,
-  /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g,
-  /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g,
-  /\bwhsec_[A-Za-z0-9]{20,}/g,
-  /\bnpm_[A-Za-z0-9]{30,}/g,
   // JSON Web Tokens (service account tokens, registry bearer tokens).
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+  ...CREDENTIAL_PATTERNS.filter((p) => p.kind !== 'a password or key assignment').map(
+    (p) => new RegExp(p.pattern.source, `${p.pattern.flags.replace('g', '')}g`),
+  ),
 ];
 
 /** The first group (what names the secret) is kept; the value after it is replaced. */

@@ -6,7 +6,7 @@
  * repetition) and prefixes are literal, so each pattern costs at most a constant per position:
  * linear in the value. No leading word boundary: a token glued to a word ("tokenghp_…") is still one.
  */
-interface CredentialPattern {
+export interface CredentialPattern {
   readonly kind: string;
   readonly pattern: RegExp;
 }
@@ -14,7 +14,7 @@ interface CredentialPattern {
 /** The longest value patterns are run on; longer values are refused by size before any pattern. */
 export const SCANNED_VALUE_MAX = 32_768;
 
-const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
+export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   { kind: 'a private key block', pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----/ },
   { kind: 'a GitHub token', pattern: /gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255}/ },
   { kind: 'a GitLab token', pattern: /(glpat|gldt|glrt|glptt|glft|glsoat)-[A-Za-z0-9_-]{20,255}/ },
