@@ -1,4 +1,4 @@
-// `npm run bench`: the figures issues #2 and #5 ask for, printed and written to bench/results.json.
+// `npm run bench`: the figures issues #2, #5 and #11 ask for, printed and written to bench/results.json.
 //   - warm in-process deploy latency (p50/p95) into repos already holding 0, 100 and 1,000 branch deploys
 //   - a full re-render of 1,000 branch deploys into one commit (every rendered file changes)
 //   - render cost per branch deploy next to a floor of plain objects + yaml stringify, same run
@@ -181,6 +181,13 @@ if (scenario === 'seed') {
   });
   if (reapChild.status !== 0) throw new Error(`reap bench failed:\n${reapChild.stderr}`);
   const reapSweep = JSON.parse(reapChild.stdout) as { goal_met: boolean };
+  // Issue #11's status of 100 previews: one batched look at the workspace, in its own process.
+  const statusChild = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'status-bench.ts')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (statusChild.status !== 0) throw new Error(`status bench failed:\n${statusChild.stderr}`);
+  const status100 = JSON.parse(statusChild.stdout) as { api_calls_per_look: number; ready: number; latency_ms: { median: number } };
   const results = {
     when: new Date().toISOString(),
     node: process.version,
@@ -193,6 +200,7 @@ if (scenario === 'seed') {
     render_cost: runs['render-cost']!.result,
     peak_rss_mb: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.peak_rss_mb])),
     reap_sweep: reapSweep,
+    status_100: status100,
   };
   const peak = Math.max(...Object.values(results.peak_rss_mb));
   const targets = {
@@ -202,6 +210,7 @@ if (scenario === 'seed') {
     'render ≤ 2.5× floor': results.render_cost.ratio <= 2.5,
     'peak RSS ≤ 300 MB': peak <= 300,
     'reap: ≤ 3 requests per repo, all 304 when unchanged': reapSweep.goal_met,
+    'status of 100 previews: one list call per kind (≤ 7), all 100 answered': status100.api_calls_per_look <= 7 && status100.ready === 100,
   };
   console.log(JSON.stringify(results, null, 2));
   for (const [what, ok] of Object.entries(targets)) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}`);
