@@ -41,6 +41,7 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
         return real.proposeForReview(p);
       },
       commentOnSourcePullRequest: (c) => real.commentOnSourcePullRequest(c),
+      reportDeployment: (d) => real.reportDeployment(d),
     };
   }, 60_000);
   afterEach(() => {
@@ -113,7 +114,12 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
     expect(github.state.repo('acme/gitops').pulls).toHaveLength(1);
     const comments = github.state.repo('acme/api').comments;
     expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toMatch(/\| 1 \| building \(pending-build\) \| 333333333333 \|/);
+    expect(comments[0]!.body).toMatch(/\| 1 \| pending-build \(BuildPending\) \| 333333333333 \|/);
+    // A transient GitHub deployment of the commit, in progress: no environment URL before it is ready.
+    const [deployment] = github.state.repo('acme/api').deployments.filter((d) => d.sha === '3'.repeat(40));
+    expect(deployment).toMatchObject({ environment: `preview/api/${answer.slug}`, transient: true, production: false });
+    expect(deployment!.statuses.map((st) => st.state)).toEqual(['in_progress']);
+    expect(deployment!.statuses[0]!.environmentUrl).toBeUndefined();
   });
 
   it('a finished build refreshes the comment: the preview is live', async () => {
@@ -123,7 +129,64 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
     await recordBuildOutcome(store, { app: 'api', slug, version: 1 }, { ok: true, digest: `sha256:${'d'.repeat(64)}` }, new Date(), review);
     const comments = github.state.repo('acme/api').comments;
     expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toMatch(/\| 1 \| live \(live\) \| 333333333333 \|/);
+    // Built and committed is not live yet: the engine still has to apply it.
+    expect(comments[0]!.body).toMatch(/\| 1 \| syncing \| 333333333333 \|/);
+    const deployment = github.state.repo('acme/api').deployments.find((d) => d.sha === '3'.repeat(40) && d.environment === `preview/api/${slug}`)!;
+    expect(deployment.statuses.map((st) => st.state)).toEqual(['in_progress', 'in_progress']);
+    expect(github.state.repo('acme/api').deployments.filter((d) => d.environment === `preview/api/${slug}`)).toHaveLength(1);
+  });
+
+  it('a failed build shows its state and reason, and fails the GitHub deployment; ready carries the URL; delete makes it inactive', async () => {
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const branch = 'feat/deploys';
+    const pull = github.state.repo('acme/api').openPull({ head: branch, title: 'Deploys' });
+    const comment = () => github.state.repo('acme/api').commentsOn(pull.number)[0]!.body;
+    const deploymentOf = (sha: string) => github.state.repo('acme/api').deployments.find((d) => d.sha === sha)!;
+    const { answer } = await deployBranch(store, request({ branch, commit_sha: '7'.repeat(40), repo: 'https://github.com/acme/api.git' }), {
+      agent: 'agent-7',
+      review,
+    });
+    await recordBuildOutcome(
+      store,
+      { app: 'api', slug: answer.slug, version: 1 },
+      { ok: false, reason: 'kaniko exited 1\nnpm ERR! missing script: build' },
+      new Date(),
+      review,
+    );
+    expect(comment()).toMatch(/\| 1 \| build-failed \(BuildFailed\) \| 777777777777 \|/);
+    expect(comment()).toContain('`kaniko exited 1` — read the build log');
+    expect(deploymentOf('7'.repeat(40)).statuses.at(-1)).toMatchObject({
+      state: 'failure',
+      description: expect.stringMatching(/build-failed \(BuildFailed\): kaniko exited 1/),
+    });
+
+    // A fix, built; then what a wait observed (deploy_branch's wait): ready, with the URL.
+    await deployBranch(store, request({ branch, commit_sha: '8'.repeat(40) }), { agent: 'agent-7', review });
+    await recordBuildOutcome(store, { app: 'api', slug: answer.slug, version: 2 }, { ok: true, digest: `sha256:${'8'.repeat(64)}` }, new Date(), review);
+    expect(deploymentOf('8'.repeat(40)).statuses.map((st) => st.state)).toEqual(['in_progress', 'in_progress']);
+    const { reportObserved } = await import('../src/observe/index.js');
+    const { previewStatus } = await import('../src/status/index.js');
+    const { RepoSnapshot } = await import('../src/records/index.js');
+    const record = (await (await RepoSnapshot.atHead(store)).deployRecord('api', answer.slug))!;
+    const ready = previewStatus({
+      record,
+      observation: {
+        cluster: { observed: true },
+        deployment: { name: 'd', version: 2, replicas: 1, readyReplicas: 1, updatedReplicas: 1 },
+        pods: [],
+        events: [],
+      },
+      now: new Date().toISOString(),
+    });
+    expect(ready.state).toBe('ready');
+    expect(await reportObserved(store, review, ready)).not.toHaveProperty('review_error');
+    expect(deploymentOf('8'.repeat(40)).statuses.at(-1)).toMatchObject({ state: 'success', environmentUrl: answer.url });
+    expect(comment()).toMatch(/\| 2 \| ready \| 888888888888 \|/);
+
+    const { deleteBranchDeploy } = await import('../src/deploy/index.js');
+    await deleteBranchDeploy(store, { app: 'api', branch }, { agent: 'agent-7', review });
+    expect(deploymentOf('8'.repeat(40)).statuses.at(-1)).toMatchObject({ state: 'inactive' });
+    expect(comment()).toMatch(/\| deleted \|/);
   });
 
   it('a review-mode rollback proposes on the gitops branch and opens its pull request, leaving main alone', async () => {
@@ -168,6 +231,7 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
     const failing: ReviewPort = {
       proposeForReview: () => Promise.reject(new Error('GitHub create pull request failed: HTTP 502')),
       commentOnSourcePullRequest: () => Promise.reject(new Error('GitHub comment failed: HTTP 502')),
+      reportDeployment: () => Promise.reject(new Error('GitHub deployment failed: HTTP 502')),
     };
     const { answer, commit } = await deployBranch(store, request({ branch: 'feat/login', commit_sha: '4'.repeat(40) }), {
       agent: 'agent-3',

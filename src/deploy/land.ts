@@ -63,6 +63,7 @@ export async function publishLanded(store: GitopsStore, landed: Landed, agent: s
     proposal: landed.gitopsBranch ? { head: landed.gitopsBranch, base: store.branch } : undefined,
     changes: landed.described,
     sourceRepo: landed.sourceRepo,
+    ...(change.removes ? { removed: true } : {}),
   });
 }
 

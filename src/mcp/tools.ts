@@ -18,6 +18,7 @@ import {
   LogsRequestSchema,
   MAX_LOG_LINES,
   previewLogs,
+  reportObserved,
   waitForSettled,
   type LiveStatus,
   type ObservePorts,
@@ -138,6 +139,11 @@ export const TOOLS: readonly ToolDefinition[] = [
       if (waitSeconds.data) {
         const settled = await waitForSettled(store, { app: answer.app, branch: answer.branch }, observe, { timeoutMs: waitSeconds.data * 1000 });
         structured.live = { ...settled.status, timed_out: settled.timed_out, waited_ms: settled.waited_ms };
+        // What was seen goes to the reviewers too: the comment and the GitHub deployment's status.
+        if (review && !answer.gitops_branch) {
+          const told = await reportObserved(store, review, settled.status);
+          if (told.review_error) structured.review_error = told.review_error;
+        }
         sentence += `. ${settled.timed_out ? `Still ${settled.status.state} after ${waitSeconds.data} s: ` : 'Now: '}${statusSentence(settled.status)}`;
       }
       return { structured, sentence };

@@ -3,6 +3,7 @@
 export {
   liveStatus,
   parsePreviewRef,
+  reportObserved,
   PreviewRefSchema,
   waitForSettled,
   type LiveStatus,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { PreviewCluster } from '../cluster/index.js';
 import { InvalidRequestError, X1Error } from '../errors/index.js';
 import { probePreview } from '../probe/index.js';
+import { publishForReview, type Published, type ReviewPort } from '../review/index.js';
 import { proposalOf, RepoSnapshot, UnknownBranchDeployError, type DeployRecord, type GitopsStore } from '../records/index.js';
 import { AppNameSchema, branchSlug, scrubSecrets, toFieldIssues } from '../spec/index.js';
 import { previewStatus, SETTLED_STATES, type PreviewObservation, type PreviewStatus } from '../status/index.js';
@@ -125,4 +126,16 @@ async function readPreview(
   if (record) return { ws, record, ...(waiting ? { proposal: waiting } : {}) };
   if (proposed && waiting) return { ws, record: proposed.record, proposal: waiting };
   throw new UnknownBranchDeployError(ref.app, ref.branch);
+}
+
+/**
+ * Tell the reviewers what was observed (the preview comment, the GitHub deployment's status:
+ * success with the URL only once ready). A failure to tell them is returned, never thrown.
+ */
+export async function reportObserved(store: GitopsStore, review: ReviewPort, status: LiveStatus): Promise<Published> {
+  const snapshot = await RepoSnapshot.atHead(store);
+  const [record, app] = await Promise.all([snapshot.deployRecord(status.app, status.slug), snapshot.app(status.app)]);
+  const version = record?.versions[status.version - 1];
+  if (!record || !version || !app?.repo) return {};
+  return publishForReview(review, { title: '', record, version, agent: 'x1deploy', changes: [], sourceRepo: app.repo, live: status });
 }

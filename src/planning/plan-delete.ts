@@ -43,7 +43,7 @@ export function planDelete(
     `X1-Branch: ${record.branch}`,
   ].join('\n');
   return {
-    change: { record, version: latestVersion(record), changes, message, mode: state.authorization.mode },
+    change: { record, version: latestVersion(record), changes, message, mode: state.authorization.mode, removes: true },
     answer: { app: record.app, branch: record.branch, slug: record.slug, url: record.url, deleted_versions: record.versions.length },
   };
 }

@@ -19,6 +19,8 @@ export interface BranchChange {
   readonly changes: FileChanges;
   readonly message: string;
   readonly mode: GrantMode;
+  /** The change removes the preview (a delete). */
+  readonly removes?: true;
 }
 
 export const RollbackRequestSchema = z.strictObject({

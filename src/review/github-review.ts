@@ -1,6 +1,6 @@
 // The review port on GitHub: gitops pull requests and the preview comment on the app's PR.
 import { GitHubPullRequests, parseGitHubRepoUrl, gitHubWebHost, type GitHubOptions, type RepoCoordinates } from '../scm/index.js';
-import type { PreviewComment, ProposalForReview, ReviewPort } from './review-port.js';
+import type { DeploymentReport, PreviewComment, ProposalForReview, ReviewPort } from './review-port.js';
 
 export const PREVIEW_COMMENT_MARKER = '<!-- x1deploy:preview -->';
 
@@ -33,5 +33,12 @@ export class GitHubReview implements ReviewPort {
       body: comment.body,
     });
     return ref ? { url: ref.url } : undefined;
+  }
+
+  async reportDeployment(report: DeploymentReport) {
+    const source = parseGitHubRepoUrl(report.repoUrl, this.#webHost);
+    if (!source) return false;
+    await this.#pulls.reportDeployment({ ...source, ...report });
+    return true;
   }
 }

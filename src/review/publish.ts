@@ -3,10 +3,11 @@
 // already in git by then, so a GitHub failure is reported with the answer, never thrown.
 import type { DeployRecord, Version } from '../records/index.js';
 import { parseGitHubRepoUrl } from '../scm/index.js';
-import { pinnedImageRef } from '../spec/index.js';
+import { pinnedImageRef, scrubSecrets } from '../spec/index.js';
+import { previewStatus, type PreviewStatus } from '../status/index.js';
 import { readTemplate } from '../templates/index.js';
 import { codeSpan, plainText } from './markdown.js';
-import type { ReviewPort } from './review-port.js';
+import type { DeploymentReport, ReviewPort } from './review-port.js';
 
 export interface Published {
   readonly pull_request?: string;
@@ -26,6 +27,41 @@ export interface PublishRequest {
   readonly changes: readonly string[];
   /** The app's source repo (app.yaml), for the commit link and the PR comment. */
   readonly sourceRepo?: string;
+  /** The state observed in the cluster (after a wait); without it, the state git alone shows. */
+  readonly live?: PreviewStatus;
+  /** The preview was deleted or reaped. */
+  readonly removed?: boolean;
+}
+
+/** The GitHub environment of one preview. */
+export function previewEnvironment(record: Pick<DeployRecord, 'app' | 'slug'>): string {
+  return `preview/${record.app}/${record.slug}`;
+}
+
+/** The status model's answer from git alone (no cluster observed), for when nothing else is known. */
+function gitState(record: DeployRecord): PreviewStatus {
+  return previewStatus({
+    record,
+    observation: { cluster: { observed: false, why: 'not observed when this was published' }, pods: [], events: [] },
+    now: new Date(0).toISOString(),
+  });
+}
+
+function deploymentOf(state: PreviewStatus, removed: boolean): Pick<DeploymentReport, 'state' | 'description' | 'environmentUrl'> {
+  const what = `${state.state}${state.reason && state.reason !== 'NoClusterAccess' ? ` (${state.reason})` : ''}`;
+  const detail = state.message ? `: ${scrubSecrets(state.message.split('\n')[0]!)}` : '';
+  if (removed) return { state: 'inactive', description: 'the preview was deleted' };
+  switch (state.state) {
+    case 'ready':
+      return { state: 'success', description: `version ${state.version} is ready`, environmentUrl: state.url };
+    case 'build-failed':
+    case 'degraded':
+      return { state: 'failure', description: `version ${state.version} ${what}${detail}` };
+    case 'reaped':
+      return { state: 'inactive', description: 'the preview was reaped' };
+    default:
+      return { state: 'in_progress', description: `version ${state.version} ${what}` };
+  }
 }
 
 export function sourceCommitLink(repoUrl: string | undefined, sha: string): string {
@@ -58,23 +94,42 @@ export async function publishForReview(port: ReviewPort, req: PublishRequest): P
     }
   }
   if (req.sourceRepo) {
-    const state = req.proposal
-      ? `waiting for review${out.pull_request ? ` in ${out.pull_request}` : ''}`
-      : req.version.status === 'live'
-        ? 'live'
-        : 'building';
+    const state = req.live ?? gitState(req.record);
+    const shown = req.removed
+      ? 'deleted'
+      : req.proposal
+        ? `waiting for review${out.pull_request ? ` in ${out.pull_request}` : ''}`
+        : `${state.state}${state.reason && state.reason !== 'NoClusterAccess' ? ` (${state.reason})` : ''}`;
+    const why =
+      !req.removed && (state.state === 'build-failed' || state.state === 'degraded') && state.message
+        ? ['', `${codeSpan(scrubSecrets(state.message.split('\n')[0]!).slice(0, 300))}${state.fix ? ` — ${plainText(state.fix)}` : ''}`]
+        : [];
     const body = [
       `**x1deploy preview** of ${codeSpan(req.record.branch)}`,
       '',
-      '| preview | version | status | commit |',
+      '| preview | version | state | commit |',
       '| --- | --- | --- | --- |',
-      `| ${req.record.url} | ${req.version.number} | ${state} (${req.version.status}) | ${req.version.commit_sha.slice(0, 12)} |`,
+      `| ${req.record.url} | ${req.version.number} | ${shown} | ${req.version.commit_sha.slice(0, 12)} |`,
+      ...why,
     ].join('\n');
     try {
       const comment = await port.commentOnSourcePullRequest({ repoUrl: req.sourceRepo, branch: req.record.branch, body });
       if (comment) out.source_comment = comment.url;
     } catch (err) {
       errors.push(`the preview comment could not be written (${(err as Error).message})`);
+    }
+    // A review-mode proposal is not deployed until it is merged: no deployment for it yet.
+    if (!req.proposal) {
+      try {
+        await port.reportDeployment({
+          repoUrl: req.sourceRepo,
+          environment: previewEnvironment(req.record),
+          sha: req.version.commit_sha,
+          ...deploymentOf(state, req.removed ?? false),
+        });
+      } catch (err) {
+        errors.push(`the GitHub deployment status could not be written (${(err as Error).message})`);
+      }
     }
   }
   if (errors.length) out.review_error = errors.join('; ');

@@ -17,9 +17,23 @@ export interface PreviewComment {
   readonly body: string;
 }
 
+export interface DeploymentReport {
+  /** The app's source repo URL (from app.yaml): deployments live beside its commits. */
+  readonly repoUrl: string;
+  /** `preview/<app>/<slug>`. */
+  readonly environment: string;
+  readonly sha: string;
+  readonly state: 'in_progress' | 'success' | 'failure' | 'inactive';
+  readonly description: string;
+  /** Only once the preview is ready. */
+  readonly environmentUrl?: string;
+}
+
 export interface ReviewPort {
   /** Open the gitops pull request, or update the open one for the same head branch. */
   proposeForReview(proposal: ProposalForReview): Promise<{ readonly url: string; readonly number: number; readonly created: boolean }>;
   /** Keep ONE comment on the source repo's open pull request for the branch; undefined when there is none. */
   commentOnSourcePullRequest(comment: PreviewComment): Promise<{ readonly url: string } | undefined>;
+  /** Report the version's state as a deployment of the source repo; false when the repo is not on this host. */
+  reportDeployment(report: DeploymentReport): Promise<boolean>;
 }

@@ -381,6 +381,24 @@ export interface CommentRef {
   readonly changed: boolean;
 }
 
+/** GitHub's deployment status states x1deploy reports. */
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
+
+export interface DeploymentArgs {
+  /** The app's source repo: the commit is its. */
+  readonly owner: string;
+  readonly repo: string;
+  /** `preview/<app>/<slug>`: one environment per preview. */
+  readonly environment: string;
+  /** The version's commit. */
+  readonly sha: string;
+  readonly state: DeploymentState;
+  /** At most 140 characters (GitHub's limit). */
+  readonly description: string;
+  /** Set only once the preview answers. */
+  readonly environmentUrl?: string;
+}
+
 interface OpenPull {
   readonly number: number;
   readonly html_url: string;
@@ -444,6 +462,48 @@ export class GitHubPullRequests {
       }
       const created = await this.octokit.rest.issues.createComment({ owner, repo, issue_number: pull.number, body });
       return { pullNumber: pull.number, commentId: created.data.id, url: created.data.html_url, created: true, changed: true };
+    } catch (error) {
+      throw this.requestError(operation, error);
+    }
+  }
+
+  /**
+   * One GitHub Deployment per (environment, commit), found or created, and a status on it. A
+   * preview environment is transient: GitHub marks it inactive when a newer one succeeds.
+   */
+  async reportDeployment(args: DeploymentArgs): Promise<{ readonly id: number; readonly created: boolean }> {
+    const { owner, repo, environment, sha } = args;
+    const operation = `deployment of ${environment} in ${owner}/${repo}`;
+    try {
+      const { data: found } = await this.octokit.rest.repos.listDeployments({ owner, repo, sha, environment, per_page: 1 });
+      let id = found[0]?.id;
+      const created = id === undefined;
+      if (id === undefined) {
+        const made = await this.octokit.rest.repos.createDeployment({
+          owner,
+          repo,
+          ref: sha,
+          environment,
+          transient_environment: true,
+          production_environment: false,
+          auto_merge: false,
+          // The preview is built from this exact commit whatever its checks say; GitHub must not refuse it.
+          required_contexts: [],
+          description: args.description.slice(0, 140),
+        });
+        if (!('id' in made.data)) throw new Error(`GitHub did not create the deployment: ${made.data.message ?? 'no id'}`);
+        id = made.data.id;
+      }
+      await this.octokit.rest.repos.createDeploymentStatus({
+        owner,
+        repo,
+        deployment_id: id,
+        state: args.state,
+        description: args.description.slice(0, 140),
+        ...(args.environmentUrl ? { environment_url: args.environmentUrl } : {}),
+        auto_inactive: args.state === 'success',
+      });
+      return { id, created };
     } catch (error) {
       throw this.requestError(operation, error);
     }

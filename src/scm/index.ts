@@ -13,6 +13,8 @@ export {
   InvalidCommentMarkerError,
   type CommentArgs,
   type CommentRef,
+  type DeploymentArgs,
+  type DeploymentState,
   type GitHubBranchSourceOptions,
   type GitHubOptions,
   type PullRequestArgs,

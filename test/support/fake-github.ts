@@ -354,10 +354,30 @@ export const FAKE_TOKEN_LOGIN = 'x1deploy-bot';
 
 let nextId = 4000;
 
+export interface FakeDeploymentStatus {
+  readonly id: number;
+  readonly state: string;
+  readonly description: string;
+  readonly environmentUrl?: string;
+  readonly createdAt: string;
+}
+
+export interface FakeDeployment {
+  readonly id: number;
+  readonly sha: string;
+  readonly environment: string;
+  readonly description: string | null;
+  readonly transient: boolean;
+  readonly production: boolean;
+  readonly createdAt: string;
+  readonly statuses: FakeDeploymentStatus[];
+}
+
 export class FakeRepo {
   readonly branches = new Map<string, string>();
   readonly pulls: FakePull[] = [];
   readonly comments: FakeComment[] = [];
+  readonly deployments: FakeDeployment[] = [];
   failure: FakeFailure | undefined;
   readonly id = nextId++;
 
@@ -633,6 +653,48 @@ function issueComment(api: string, repo: FakeRepo, comment: FakeComment): JsonOb
     updated_at: comment.updatedAt,
     issue_url: `${api}/repos/${repo.fullName}/issues/${comment.issueNumber}`,
     author_association: 'NONE',
+  };
+}
+
+function deployment(api: string, repo: FakeRepo, d: FakeDeployment): JsonObject {
+  const url = `${api}/repos/${repo.fullName}/deployments/${d.id}`;
+  return {
+    url,
+    id: d.id,
+    node_id: `DE_kwDO${d.id}`,
+    sha: d.sha,
+    ref: d.sha,
+    task: 'deploy',
+    payload: {},
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: simpleUser(api, FAKE_TOKEN_LOGIN),
+    created_at: d.createdAt,
+    updated_at: d.statuses[d.statuses.length - 1]?.createdAt ?? d.createdAt,
+    statuses_url: `${url}/statuses`,
+    repository_url: `${api}/repos/${repo.fullName}`,
+    transient_environment: d.transient,
+    production_environment: d.production,
+  };
+}
+
+function deploymentStatus(api: string, repo: FakeRepo, d: FakeDeployment, status: FakeDeploymentStatus): JsonObject {
+  const deploymentUrl = `${api}/repos/${repo.fullName}/deployments/${d.id}`;
+  return {
+    url: `${deploymentUrl}/statuses/${status.id}`,
+    id: status.id,
+    node_id: `DES_kwDO${status.id}`,
+    state: status.state,
+    creator: simpleUser(api, FAKE_TOKEN_LOGIN),
+    description: status.description,
+    environment: d.environment,
+    target_url: `https://github.com/${repo.fullName}/deployments`,
+    created_at: status.createdAt,
+    updated_at: status.createdAt,
+    deployment_url: deploymentUrl,
+    repository_url: `${api}/repos/${repo.fullName}`,
+    ...(status.environmentUrl ? { environment_url: status.environmentUrl } : {}),
   };
 }
 
@@ -1004,6 +1066,57 @@ const HANDLERS: Record<string, (context: HandlerContext) => Reply> = {
     repo.comments.push(comment);
     const created = issueComment(api, repo, comment);
     return { status: 201, body: created, headers: { location: String(created.url) } };
+  },
+
+  'GET /repos/{owner}/{repo}/deployments': ({ api, url, repo }) => {
+    const sha = url.searchParams.get('sha');
+    const environment = url.searchParams.get('environment');
+    const found = repo.deployments
+      .filter((d) => (sha === null || d.sha === sha) && (environment === null || d.environment === environment))
+      .sort((a, b) => b.id - a.id);
+    const { page, link } = paginate(url, found);
+    return listReply(
+      page.map((d) => deployment(api, repo, d)),
+      link,
+    );
+  },
+
+  'POST /repos/{owner}/{repo}/deployments': ({ api, repo, body }) => {
+    if (typeof body.ref !== 'string' || !/^[0-9a-f]{40}$/.test(body.ref)) return invalid(`No ref found for: ${String(body.ref)}`, 'ref');
+    const d: FakeDeployment = {
+      id: nextId++,
+      sha: body.ref,
+      environment: typeof body.environment === 'string' ? body.environment : 'production',
+      description: typeof body.description === 'string' ? body.description : null,
+      transient: body.transient_environment === true,
+      production: body.production_environment === true,
+      createdAt: timestamp(),
+      statuses: [],
+    };
+    repo.deployments.push(d);
+    return { status: 201, body: deployment(api, repo, d) };
+  },
+
+  'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses': ({ api, repo, match, body }) => {
+    const d = repo.deployments.find((candidate) => candidate.id === Number(match.pathParams.deployment_id));
+    if (d === undefined) return notFound();
+    const status: FakeDeploymentStatus = {
+      id: nextId++,
+      state: String(body.state),
+      description: typeof body.description === 'string' ? body.description : '',
+      ...(typeof body.environment_url === 'string' ? { environmentUrl: body.environment_url } : {}),
+      createdAt: timestamp(),
+    };
+    d.statuses.push(status);
+    // auto_inactive: a success makes the environment's earlier successful deployments inactive.
+    if (status.state === 'success' && body.auto_inactive !== false) {
+      for (const other of repo.deployments) {
+        if (other !== d && other.environment === d.environment && other.statuses.at(-1)?.state === 'success') {
+          other.statuses.push({ id: nextId++, state: 'inactive', description: 'superseded', createdAt: timestamp() });
+        }
+      }
+    }
+    return { status: 201, body: deploymentStatus(api, repo, d, status) };
   },
 
   'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}': ({ api, repo, match, body }) => {
