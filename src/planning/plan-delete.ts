@@ -1,11 +1,11 @@
 // Planning the removal of one preview: its record folder and its rendered folder go in one commit;
 // the engine prunes the objects, and the next reap deletes the images. The same grant as a deploy
 // is needed (an agent removes what it may deploy). Pure.
-import { DeniedError } from '../errors/index.js';
 import type { Authorization } from '../grants/index.js';
 import { branchDeployDir, renderedDir } from '../layout/index.js';
 import { UnknownBranchDeployError, type DeployRecord } from '../records/index.js';
 import { latestVersion } from '../versions/index.js';
+import { grantDenied } from './plan-deploy.js';
 import type { BranchChange } from './plan-rollback.js';
 
 export interface DeleteState {
@@ -26,7 +26,7 @@ export function planDelete(
   ref: { readonly app: string; readonly branch: string },
   who: { readonly agent: string },
 ): { readonly change: BranchChange; readonly answer: DeleteAnswer } {
-  if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
+  if (!state.authorization.allowed) throw grantDenied(state.authorization.reason, who.agent, ref.app);
   const record = state.record;
   if (!record || record.branch !== ref.branch) throw new UnknownBranchDeployError(ref.app, ref.branch);
   const changes = new Map<string, null>([

@@ -86,6 +86,11 @@ export function validateDeployRequest(input: unknown, ws: WorkspaceConfig): Depl
   return parsed.data;
 }
 
+/** A refusal for want of a grant, saying whom to ask for which command. */
+export function grantDenied(reason: string, agent: string, app: string): DeniedError {
+  return new DeniedError(`${reason}; a workspace owner can grant it: x1deploy grant --agent ${agent} --app ${app} --branches <pattern>`);
+}
+
 export function validAgent(agent: string): string {
   const parsed = AgentIdSchema.safeParse(agent);
   if (!parsed.success) throw new InvalidRequestError([{ path: 'agent', message: parsed.error.issues[0]!.message }]);
@@ -145,7 +150,7 @@ export function planDeploy(
   who: { readonly agent: string; readonly now: string },
 ): DeployPlan {
   const ws = state.workspace;
-  if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
+  if (!state.authorization.allowed) throw grantDenied(state.authorization.reason, who.agent, request.app);
   const mode = state.authorization.mode;
   if (state.existing && state.existing.branch !== request.branch) {
     throw new SlugCollisionError(slug, request.branch, state.existing.branch);

@@ -1,7 +1,7 @@
 // Planning a rollback is pure: serve an earlier built version again, its image pinned by the digest
 // recorded when it was built. It needs the same grant as a deploy.
 import { z } from 'zod';
-import { DeniedError, X1Error } from '../errors/index.js';
+import { X1Error } from '../errors/index.js';
 import type { Authorization, GrantMode } from '../grants/index.js';
 import { deployRecordPath } from '../layout/index.js';
 import { stringifyRecord, UnknownBranchDeployError, type DeployRecord, type FileChanges, type Version } from '../records/index.js';
@@ -9,7 +9,7 @@ import { renderBranchDeploy } from '../render/index.js';
 import { AppNameSchema, pinnedImageRef } from '../spec/index.js';
 import { currentVersion, previousBuiltVersion, rollbackTo } from '../versions/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
-import { trailers, type DeployAnswer } from './plan-deploy.js';
+import { grantDenied, trailers, type DeployAnswer } from './plan-deploy.js';
 
 /** A planned change of one branch deploy (a deploy or a rollback), ready to be written. */
 export interface BranchChange {
@@ -79,7 +79,7 @@ export function planRollback(
   request: RollbackRequest,
   who: { readonly agent: string; readonly now: string },
 ): RollbackPlan {
-  if (!state.authorization.allowed) throw new DeniedError(state.authorization.reason);
+  if (!state.authorization.allowed) throw grantDenied(state.authorization.reason, who.agent, request.app);
   const mode: GrantMode = state.authorization.mode;
   const record = state.record;
   if (!record || record.branch !== request.branch) throw new UnknownBranchDeployError(request.app, request.branch);
