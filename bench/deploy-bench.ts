@@ -188,6 +188,7 @@ if (scenario === 'seed') {
   });
   if (statusChild.status !== 0) throw new Error(`status bench failed:\n${statusChild.stderr}`);
   const status100 = JSON.parse(statusChild.stdout) as { api_calls_per_look: number; ready: number; latency_ms: { median: number } };
+  const cold = coldStart();
   const results = {
     when: new Date().toISOString(),
     node: process.version,
@@ -201,6 +202,7 @@ if (scenario === 'seed') {
     peak_rss_mb: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.peak_rss_mb])),
     reap_sweep: reapSweep,
     status_100: status100,
+    cold_start: cold,
   };
   const peak = Math.max(...Object.values(results.peak_rss_mb));
   const targets = {
@@ -210,9 +212,39 @@ if (scenario === 'seed') {
     'render ≤ 2.5× floor': results.render_cost.ratio <= 2.5,
     'peak RSS ≤ 300 MB': peak <= 300,
     'reap: ≤ 3 requests per repo, all 304 when unchanged': reapSweep.goal_met,
+    'cold --version ≤ 2× node -e 0 (medians, interleaved)': cold.ratio <= 2,
     'status of 100 previews: one list call per kind (≤ 7), all 100 answered': status100.api_calls_per_look <= 7 && status100.ready === 100,
   };
   console.log(JSON.stringify(results, null, 2));
   for (const [what, ok] of Object.entries(targets)) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}`);
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify({ ...results, targets }, null, 2)}\n`);
+}
+
+/**
+ * Issue #13's cold start: the installed bin's `--version` against `node -e 0`, interleaved in one
+ * run so both see the same machine, min/median/max of each. Builds dist/ first (the bin runs it).
+ */
+function coldStart() {
+  const built = spawnSync('npm', ['run', '--silent', 'build'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`build failed:\n${built.stderr}`);
+  const bin = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
+  const floor: number[] = [];
+  const version: number[] = [];
+  const time = (args: string[]) => {
+    const started = performance.now();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 11; i++) {
+    floor.push(time(['-e', '0']));
+    version.push(time([bin, '--version']));
+  }
+  const stats = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return { min: Math.round(sorted[0]!), median: Math.round(sorted[5]!), max: Math.round(sorted[sorted.length - 1]!) };
+  };
+  const f = stats(floor);
+  const v = stats(version);
+  return { node_e_0_ms: f, version_ms: v, ratio: Math.round((v.median / f.median) * 100) / 100 };
 }

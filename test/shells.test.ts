@@ -138,3 +138,22 @@ describe('MCP server in process', () => {
     }
   });
 });
+
+describe('CLI start-up', () => {
+  it('loads no command module for --version, one for a command, all for help', async () => {
+    const { modulesFor } = await import('../src/cli/program.js');
+    expect(modulesFor(['--version'])).toHaveLength(0);
+    expect(modulesFor(['-V'])).toHaveLength(0);
+    expect(modulesFor(['grant', '--repo', 'x', '--version'])).toHaveLength(1);
+    const [logs] = modulesFor(['logs', '--version', '2']);
+    const [status] = modulesFor(['status']);
+    expect(logs).toBe(status);
+    expect(modulesFor(['--help']).length).toBeGreaterThan(5);
+    expect(modulesFor([])).toEqual(modulesFor(['--help']));
+    // An unknown command loads them all, so commander can suggest the right one.
+    expect(modulesFor(['deplyo'])).toEqual(modulesFor(['--help']));
+    expect(modulesFor(['constructor'])).toEqual(modulesFor(['--help']));
+    const { runCli } = await import('../src/cli/index.js');
+    expect(typeof runCli).toBe('function');
+  });
+});

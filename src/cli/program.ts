@@ -1,16 +1,52 @@
 // The x1deploy CLI: a thin shell over the library. Each command validates first and writes last.
 import { Command } from 'commander';
 import { packageVersion } from '../templates/index.js';
-import * as build from './commands/build.js';
-import * as deploy from './commands/deploy.js';
-import * as grants from './commands/grants.js';
-import * as init from './commands/init.js';
-import * as install from './commands/install.js';
-import * as mcp from './commands/mcp.js';
-import * as reap from './commands/reap.js';
-import * as verify from './commands/verify.js';
-import * as observe from './commands/observe.js';
-import * as versions from './commands/versions.js';
+
+interface CommandModule {
+  register(program: Command): void;
+}
+
+// Each command's module is loaded only when that command runs: `--version` loads none, `grant`
+// does not load the renderer or the MCP SDK. Help (and an unknown command) loads them all.
+const init = () => import('./commands/init.js');
+const deploy = () => import('./commands/deploy.js');
+const observe = () => import('./commands/observe.js');
+const grants = () => import('./commands/grants.js');
+const versions = () => import('./commands/versions.js');
+const build = () => import('./commands/build.js');
+const reap = () => import('./commands/reap.js');
+const install = () => import('./commands/install.js');
+const mcp = () => import('./commands/mcp.js');
+const verify = () => import('./commands/verify.js');
+/** In the order help lists them. */
+const MODULES: readonly (() => Promise<CommandModule>)[] = [init, deploy, observe, grants, versions, build, reap, install, mcp, verify];
+const MODULE_OF: Readonly<Record<string, () => Promise<CommandModule>>> = {
+  init,
+  deploy,
+  render: deploy,
+  list: deploy,
+  status: observe,
+  logs: observe,
+  delete: observe,
+  grant: grants,
+  revoke: grants,
+  grants,
+  rollback: versions,
+  history: versions,
+  build,
+  reap,
+  install,
+  mcp,
+  verify,
+};
+
+/** The modules `argv` needs: none for the program's own options, one for a known command, else all. */
+export function modulesFor(argv: readonly string[]): readonly (() => Promise<CommandModule>)[] {
+  const name = argv.find((a) => !a.startsWith('-'));
+  if (name === undefined) return argv.some((a) => a === '-V' || a === '--version') && !argv.some((a) => a === '-h' || a === '--help') ? [] : MODULES;
+  const only = Object.hasOwn(MODULE_OF, name) ? MODULE_OF[name] : undefined;
+  return only ? [only] : MODULES;
+}
 
 /** Run the CLI on `argv` (without node and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
@@ -25,7 +61,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .showHelpAfterError(!json)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) });
-  for (const commands of [init, deploy, observe, grants, versions, build, reap, install, mcp, verify]) commands.register(program);
+  for (const load of modulesFor(argv)) (await load()).register(program);
   process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });
