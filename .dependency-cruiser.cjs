@@ -6,7 +6,7 @@ const LAYERS = [
   ['rendering', ['render', 'planning']],
   ['adapters', ['transaction', 'gitops', 'git-http', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates', 'probe']],
   ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners', 'observe']],
-  ['shells', ['cli', 'mcp']],
+  ['shells', ['cli', 'mcp', 'serve']],
 ];
 
 const folders = (names) => `^src/(${names.join('|')})/`;

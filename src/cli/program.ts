@@ -18,8 +18,9 @@ const reap = () => import('./commands/reap.js');
 const install = () => import('./commands/install.js');
 const mcp = () => import('./commands/mcp.js');
 const verify = () => import('./commands/verify.js');
+const serve = () => import('./commands/serve.js');
 /** In the order help lists them. */
-const MODULES: readonly (() => Promise<CommandModule>)[] = [init, deploy, observe, grants, versions, build, reap, install, mcp, verify];
+const MODULES: readonly (() => Promise<CommandModule>)[] = [init, deploy, observe, grants, versions, build, reap, install, mcp, serve, verify];
 const MODULE_OF: Readonly<Record<string, () => Promise<CommandModule>>> = {
   init,
   deploy,
@@ -37,6 +38,7 @@ const MODULE_OF: Readonly<Record<string, () => Promise<CommandModule>>> = {
   reap,
   install,
   mcp,
+  serve,
   verify,
 };
 

@@ -1,0 +1,99 @@
+// `x1deploy serve`: the agent tools over MCP Streamable HTTP, one identity per bearer token. It
+// keeps no state of its own (all of it is in git), so several replicas can serve one workspace:
+// concurrent writes are settled by the store's compare-and-swap and re-planning.
+import type { AddressInfo } from 'node:net';
+import { serve as serveNode, type ServerType } from '@hono/node-server';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { Hono } from 'hono';
+import { createMcpServer } from '../mcp/index.js';
+import type { ObservePorts } from '../observe/index.js';
+import type { GitopsStore } from '../records/index.js';
+import type { ReviewPort } from '../review/index.js';
+import type { TokenTable } from './tokens.js';
+
+export interface ServeOptions {
+  readonly store: GitopsStore;
+  readonly tokens: TokenTable;
+  readonly observe: ObservePorts;
+  readonly review?: ReviewPort;
+  readonly version: string;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  /** Refuse new requests, finish the ones in flight, then stop listening. */
+  close(): Promise<void>;
+}
+
+const UNAUTHORIZED = { error: 'a bearer token is required: send "Authorization: Bearer <token>" with a token the operator issued', kind: 'denied' };
+
+export function serviceApp(options: ServeOptions, state: { draining: boolean; inFlight: number } = { draining: false, inFlight: 0 }) {
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    if (state.draining && c.req.path !== '/healthz') {
+      return c.json({ error: 'x1deploy is shutting down; retry on another replica', kind: 'unavailable' }, 503, { 'retry-after': '1' });
+    }
+    state.inFlight++;
+    try {
+      await next();
+    } finally {
+      state.inFlight--;
+    }
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.get('/readyz', async (c) => {
+    try {
+      await options.store.head();
+      return c.json({ ok: true });
+    } catch {
+      return c.json({ ok: false, error: 'the gitops repo cannot be read', kind: 'unavailable' }, 503);
+    }
+  });
+
+  app.all('/mcp', async (c) => {
+    const caller = options.tokens.identify(c.req.header('authorization'));
+    if (!caller) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
+    if (caller.kind !== 'agent') {
+      return c.json({ error: 'the MCP tools act as an agent: use an agent token (owner and read tokens are for the API and the status page)', kind: 'denied' }, 403);
+    }
+    // Stateless: a server and a transport per request, acting as the token's agent and no other.
+    const server = createMcpServer({ store: options.store, agent: caller.agent, review: options.review, observe: options.observe }, options.version);
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(c.req.raw);
+    } finally {
+      await server.close().catch(() => undefined);
+    }
+  });
+
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /mcp, /healthz and /readyz`, kind: 'invalid' }, 404));
+  return app;
+}
+
+/** Listen on host:port (port 0: any free one). */
+export async function startService(options: ServeOptions, listen: { readonly host: string; readonly port: number }): Promise<RunningServer> {
+  const state = { draining: false, inFlight: 0 };
+  const app = serviceApp(options, state);
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serveNode({ fetch: app.fetch, hostname: listen.host, port: listen.port }, () => resolve(s));
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    async close() {
+      state.draining = true;
+      // Writes in flight finish (their commits land and their callers get answers) before the socket closes.
+      const deadline = Date.now() + 30_000;
+      while (state.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections would hold close() open: nothing is in flight on them now.
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      await closed;
+    },
+  };
+}
