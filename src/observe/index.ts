@@ -6,6 +6,7 @@ export {
   reportObserved,
   PreviewRefSchema,
   waitForSettled,
+  workspaceStatuses,
   type LiveStatus,
   type ObservePorts,
   type PreviewRef,

@@ -2,7 +2,7 @@
 // what happened, the URL says whether it answers. Without cluster access the answer says so and
 // rests on git alone.
 import { z } from 'zod';
-import type { PreviewCluster } from '../cluster/index.js';
+import type { PreviewCluster, WorkspaceObservation } from '../cluster/index.js';
 import { InvalidRequestError, X1Error } from '../errors/index.js';
 import { probePreview } from '../probe/index.js';
 import { publishForReview, type Published, type ReviewPort } from '../review/index.js';
@@ -138,4 +138,30 @@ export async function reportObserved(store: GitopsStore, review: ReviewPort, sta
   const version = record?.versions[status.version - 1];
   if (!record || !version || !app?.repo) return {};
   return publishForReview(review, { title: '', record, version, agent: 'x1deploy', changes: [], sourceRepo: app.repo, live: status });
+}
+
+/**
+ * Every preview's state from one look at the cluster (no URL probes: a page of 100 previews must
+ * not wait on 100 URLs). For overviews: the status page, the API's list.
+ */
+export async function workspaceStatuses(store: GitopsStore, ports: ObservePorts): Promise<LiveStatus[]> {
+  const snapshot = await RepoSnapshot.atHead(store);
+  const [ws, records] = await Promise.all([snapshot.workspace(), snapshot.allDeployRecords()]);
+  const now = (ports.clock ?? (() => new Date()))().toISOString();
+  let seen: WorkspaceObservation | string;
+  if ('unavailable' in ports.cluster) seen = ports.cluster.unavailable;
+  else {
+    try {
+      seen = await ports.cluster.observe(workspaceScope(ws));
+    } catch (err) {
+      if (!(err instanceof X1Error) || err.kind === 'internal') throw err;
+      seen = err.message;
+    }
+  }
+  return records.map((record) => {
+    const observation: PreviewObservation =
+      typeof seen === 'string' ? { cluster: { observed: false, why: seen }, pods: [], events: [] } : previewObservation(seen, record);
+    const status = previewStatus({ record, observation, now });
+    return status.message ? { ...status, message: scrubSecrets(status.message) } : status;
+  });
 }

@@ -4,12 +4,14 @@
 import type { AddressInfo } from 'node:net';
 import { serve as serveNode, type ServerType } from '@hono/node-server';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { createMcpServer } from '../mcp/index.js';
 import type { ObservePorts } from '../observe/index.js';
 import type { GitopsStore } from '../records/index.js';
 import type { ReviewPort } from '../review/index.js';
-import type { TokenTable } from './tokens.js';
+import { errorAnswer, exitCodeFor, kindOf } from '../errors/index.js';
+import { grantsPage, overviewPage, previewPage } from './pages.js';
+import type { Caller, TokenTable } from './tokens.js';
 
 export interface ServeOptions {
   readonly store: GitopsStore;
@@ -70,7 +72,34 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
     }
   });
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /mcp, /healthz and /readyz`, kind: 'invalid' }, 404));
+  // The pages: any valid token may read them. A browser sends it as the password of HTTP Basic
+  // auth (it asks for it), a script as a bearer token.
+  const reader = (authorization: string | undefined): Caller | undefined => {
+    const basic = /^Basic ([A-Za-z0-9+/=]{1,8192})$/.exec(authorization ?? '');
+    if (!basic) return options.tokens.identify(authorization);
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    return options.tokens.identify(`Bearer ${decoded.slice(decoded.indexOf(':') + 1)}`);
+  };
+  const pageRoute = (render: (c: Context) => Promise<Response>) => async (c: Context) => {
+    if (!reader(c.req.header('authorization'))) {
+      return c.text('x1deploy: sign in with any user name and your token as the password.', 401, {
+        'www-authenticate': 'Basic realm="x1deploy", charset="UTF-8"',
+      });
+    }
+    try {
+      return await render(c);
+    } catch (err) {
+      if (kindOf(err) === 'internal') throw err;
+      const answer = errorAnswer(err);
+      const message = 'error' in answer ? answer.error : 'reason' in answer ? answer.reason : 'failed';
+      return c.text(message, exitCodeFor(err) === 3 ? 403 : 404);
+    }
+  };
+  app.get('/', pageRoute((c) => overviewPage(c, options.store, options.observe)));
+  app.get('/preview', pageRoute((c) => previewPage(c, options.store, options.observe)));
+  app.get('/grants', pageRoute((c) => grantsPage(c, options.store)));
+
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /healthz and /readyz`, kind: 'invalid' }, 404));
   return app;
 }
 
