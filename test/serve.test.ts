@@ -1,5 +1,6 @@
 // x1deploy serve: the MCP tools over Streamable HTTP (the SDK's client and transport, real HTTP on
 // 127.0.0.1), one identity per bearer token, many agents at once, and a graceful stop.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTokens, startService, tokenHash, type RunningServer } from '../src/serve/index.js';
 import type { GitopsStore } from '../src/records/index.js';
 import { cliInProcess } from './support/cli-in-process.js';
+import { PROMTOOL_BINARY } from './support/prometheus.js';
 import { git, makeWorkspaceRepo, SHA_A, tempDir } from './support/workspace-repo.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -116,6 +118,28 @@ describe('x1deploy serve', () => {
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ ok: true });
     expect((await fetch(`${service.url}/nope`)).status).toBe(404);
+  });
+
+  it('/metrics counts calls, deploys and denials in the Prometheus text format (checked by promtool)', async () => {
+    expect((await fetch(`${service.url}/metrics`)).status).toBe(401);
+    const r = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${READER}` } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await r.text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"=,]/g, (ch) => `\\${ch}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    // Six deploys landed (one, then five at once); agent-9's was denied; one call was invalid.
+    expect(value('x1deploy_deploys_total{landed="committed"}')).toBe(6);
+    expect(value('x1deploy_tool_calls_total{tool="deploy_branch",outcome="ok"}')).toBe(6);
+    expect(value('x1deploy_tool_calls_total{tool="deploy_branch",outcome="denied"}')).toBe(1);
+    expect(value('x1deploy_tool_calls_total{tool="deploy_branch",outcome="invalid"}')).toBe(1);
+    expect(value('x1deploy_denials_total{tool="deploy_branch"}')).toBe(1);
+    expect(value('x1deploy_http_requests_total{route="/mcp",status="401"}')).toBe(3);
+    expect(text).toMatch(/^x1deploy_tool_call_seconds_bucket\{le="0\.05",tool="deploy_branch"\} \d+$/m);
+    if (PROMTOOL_BINARY) {
+      const checked = spawnSync(PROMTOOL_BINARY, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    } else if (process.env.CI === 'true') throw new Error('promtool is missing: .ci/run installs prometheus, which has it');
+    else console.warn('NOTICE: promtool is not installed; the exposition format is not checked by it');
   });
 
   it('refuses a tokens file that holds a token instead of its hash, without echoing it', async () => {

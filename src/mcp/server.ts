@@ -4,7 +4,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { errorAnswer, kindOf } from '../errors/index.js';
-import { jsonSchemaOf, TOOLS, workspaceLimits, type ToolContext } from './tools.js';
+import { jsonSchemaOf, TOOLS, workspaceLimits, type ToolCallRecord, type ToolContext } from './tools.js';
 
 export function createMcpServer(context: ToolContext, version: string): Server {
   const server = new Server({ name: 'x1deploy', version }, { capabilities: { tools: {} } });
@@ -30,8 +30,12 @@ export function createMcpServer(context: ToolContext, version: string): Server {
       const error = `unknown tool ${request.params.name}; the tools are ${TOOLS.map((t) => t.name).join(', ')}`;
       return toolError({ error, kind: 'invalid' }, error);
     }
+    const started = performance.now();
+    const record = (outcome: ToolCallRecord['outcome'], structured?: Record<string, unknown>) =>
+      context.onCall?.({ tool: tool.name, outcome, seconds: (performance.now() - started) / 1000, ...(structured ? { structured } : {}) });
     try {
       const { structured, sentence } = await tool.call(context, request.params.arguments ?? {});
+      record('ok', structured);
       // The sentence for a person, then the same JSON as the structured content (MCP: for clients that read text only).
       return {
         content: [
@@ -41,6 +45,7 @@ export function createMcpServer(context: ToolContext, version: string): Server {
         structuredContent: structured,
       };
     } catch (err) {
+      record(kindOf(err));
       return errorResult(err);
     }
   });

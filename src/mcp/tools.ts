@@ -35,6 +35,15 @@ export interface ToolContext {
   readonly agent: string;
   readonly review?: ReviewPort;
   readonly observe: ObservePorts;
+  /** Told of every call once it is answered (for metrics): the outcome is "ok" or the error's kind. */
+  readonly onCall?: (call: ToolCallRecord) => void;
+}
+
+export interface ToolCallRecord {
+  readonly tool: string;
+  readonly outcome: 'ok' | 'invalid' | 'denied' | 'conflict' | 'unavailable' | 'internal';
+  readonly seconds: number;
+  readonly structured?: Record<string, unknown>;
 }
 
 export interface ToolAnswer {

@@ -10,6 +10,7 @@ import type { ObservePorts } from '../observe/index.js';
 import type { GitopsStore } from '../records/index.js';
 import type { ReviewPort } from '../review/index.js';
 import { errorAnswer, exitCodeFor, kindOf } from '../errors/index.js';
+import { serviceMetrics } from './metrics.js';
 import { grantsPage, overviewPage, previewPage } from './pages.js';
 import type { Caller, TokenTable } from './tokens.js';
 
@@ -31,6 +32,7 @@ const UNAUTHORIZED = { error: 'a bearer token is required: send "Authorization: 
 
 export function serviceApp(options: ServeOptions, state: { draining: boolean; inFlight: number } = { draining: false, inFlight: 0 }) {
   const app = new Hono();
+  const metrics = serviceMetrics();
 
   app.use('*', async (c, next) => {
     if (state.draining && c.req.path !== '/healthz') {
@@ -41,7 +43,14 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
       await next();
     } finally {
       state.inFlight--;
+      // The route's pattern, not the path: label values stay few.
+      metrics.httpRequest(c.req.routePath, c.res.status);
     }
+  });
+
+  app.get('/metrics', async (c) => {
+    if (!options.tokens.identify(c.req.header('authorization'))) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -62,7 +71,10 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
       return c.json({ error: 'the MCP tools act as an agent: use an agent token (owner and read tokens are for the API and the status page)', kind: 'denied' }, 403);
     }
     // Stateless: a server and a transport per request, acting as the token's agent and no other.
-    const server = createMcpServer({ store: options.store, agent: caller.agent, review: options.review, observe: options.observe }, options.version);
+    const server = createMcpServer(
+      { store: options.store, agent: caller.agent, review: options.review, observe: options.observe, onCall: (call) => metrics.toolCall(call) },
+      options.version,
+    );
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {
@@ -99,7 +111,7 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
   app.get('/preview', pageRoute((c) => previewPage(c, options.store, options.observe)));
   app.get('/grants', pageRoute((c) => grantsPage(c, options.store)));
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /healthz and /readyz`, kind: 'invalid' }, 404));
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /metrics, /healthz and /readyz`, kind: 'invalid' }, 404));
   return app;
 }
 
