@@ -18,6 +18,7 @@ type Result = { isError?: boolean; structuredContent?: Record<string, any>; cont
 const AGENT_7 = 'tok-agent7-0123456789abcdef';
 const AGENT_9 = 'tok-agent9-0123456789abcdef';
 const READER = 'tok-reader-0123456789abcdef';
+const OWNER = 'tok-owner-alice-0123456789';
 
 let dir: string;
 let store: GitopsStore;
@@ -36,6 +37,8 @@ beforeAll(async () => {
       '  agent: agent-9',
       `- sha256: ${tokenHash(READER)}`,
       '  read: true',
+      `- sha256: ${tokenHash(OWNER)}`,
+      '  owner: alice',
       '',
     ].join('\n'),
   );
@@ -197,5 +200,65 @@ describe('x1deploy serve', () => {
     await stopping;
     await expect(fetch(`${own.url}/healthz`)).rejects.toThrow();
     expect(git(dir, 'log', '--format=%s', '-20')).toContain('Deploy api feat/stopping version 1');
+  });
+
+  describe('/api/v1', () => {
+    const call = async (method: string, path: string, token: string, body?: unknown) => {
+      const r = await fetch(`${service.url}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: r.status, json: (await r.json()) as Record<string, any> };
+    };
+
+    it('deploys as the agent token, refuses other tokens, and answers errors as every surface does', async () => {
+      expect((await call('POST', '/deploy', READER, deploy('feat/api'))).status).toBe(403);
+      expect((await call('POST', '/deploy', OWNER, deploy('feat/api'))).json).toMatchObject({ kind: 'denied', error: expect.stringMatching(/needs an agent token; yours is an owner token/) });
+      const ok = await call('POST', '/deploy', AGENT_7, deploy('feat/api'));
+      expect(ok.status).toBe(200);
+      expect(ok.json).toMatchObject({ app: 'api', branch: 'feat/api', version: 1, status: 'pending-build', commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+      const invalid = await call('POST', '/deploy', AGENT_7, { app: 'api', branch: 'feat/api' });
+      expect(invalid.status).toBe(400);
+      expect(invalid.json).toMatchObject({ kind: 'invalid', error: 'invalid request' });
+      expect(invalid.json.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['commit_sha', 'ports']));
+      const denied = await call('POST', '/deploy', AGENT_9, deploy('feat/api9'));
+      expect(denied.status).toBe(403);
+      expect(denied.json).toMatchObject({ denied: true, kind: 'denied', reason: expect.stringContaining('a workspace owner can grant it') });
+
+      const one = await call('GET', '/preview?app=api&branch=feat%2Fapi', READER);
+      expect(one.json).toMatchObject({ state: 'pending-build', reason: 'BuildPending', versions: [{ number: 1, status: 'pending-build' }] });
+      const all = await call('GET', '/previews', READER);
+      expect(all.json.previews.find((p: { branch: string }) => p.branch === 'feat/api')).toMatchObject({ state: 'pending-build', version: 1 });
+      const logs = await call('GET', '/logs?app=api&branch=feat%2Fapi&build=true', READER);
+      expect(logs.status).toBe(503);
+      expect(logs.json).toMatchObject({ kind: 'unavailable', error: expect.stringMatching(/no cluster access/) });
+      expect((await call('POST', '/delete', AGENT_7, { app: 'api', branch: 'feat/api' })).json).toMatchObject({ deleted_versions: 1 });
+    });
+
+    it('grants and revokes as the owner token; agents and readers may not', async () => {
+      const grant = { agent: 'agent-9', app: 'web', branches: 'feat/*', mode: 'auto' };
+      expect((await call('POST', '/grants', AGENT_7, grant)).status).toBe(403);
+      const made = await call('POST', '/grants', OWNER, grant);
+      expect(made.status).toBe(200);
+      expect(made.json.summary).toBe('alice granted agent-9 auto deploys of web on feat/*');
+      expect(git(dir, 'log', '-1', '--format=%an %s')).toMatch(/^alice Grants: alice granted agent-9/);
+      const deployed = await call('POST', '/deploy', AGENT_9, { ...deploy('feat/web'), app: 'web' });
+      expect(deployed.json).toMatchObject({ app: 'web', mode: 'auto', version: 1 });
+      const grants = await call('GET', '/grants', READER);
+      expect(grants.json.grants.filter((g: { agent: string }) => g.agent === 'agent-9')).toHaveLength(1);
+      expect((await call('POST', '/revoke', OWNER, { agent: 'agent-9', app: 'web' })).json.summary).toMatch(/revoked/);
+      expect((await call('POST', '/grants', OWNER, { ...grant, branches: '' })).status).toBe(400);
+    });
+
+    it('describes itself in OpenAPI 3.1, request bodies from the same zod schemas', async () => {
+      const doc = (await fetch(`${service.url}/api/v1/openapi.json`)).json() as Promise<Record<string, any>>;
+      const spec = await doc;
+      expect(spec.openapi).toBe('3.1.0');
+      expect(Object.keys(spec.paths).sort()).toEqual(['/delete', '/deploy', '/grants', '/logs', '/preview', '/previews', '/revoke', '/rollback']);
+      const body = spec.paths['/deploy'].post.requestBody.content['application/json'].schema;
+      expect(body.required).toEqual(expect.arrayContaining(['app', 'branch', 'commit_sha', 'ports']));
+      expect(body.additionalProperties).toBe(false);
+    });
   });
 });

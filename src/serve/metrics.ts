@@ -7,6 +7,7 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   toolCall(call: ToolCallRecord): void;
   httpRequest(route: string, status: number): void;
+  apiError(kind: string): void;
 }
 
 export function serviceMetrics(): ServiceMetrics {
@@ -49,8 +50,17 @@ export function serviceMetrics(): ServiceMetrics {
     labelNames: ['route', 'status'] as const,
     registers: [registry],
   });
+  const apiErrors = new Counter({
+    name: 'x1deploy_api_errors_total',
+    help: 'API calls answered with an error, by kind (invalid, denied, conflict, unavailable, internal).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    apiError(kind) {
+      apiErrors.inc({ kind });
+    },
     toolCall(call) {
       calls.inc({ tool: call.tool, outcome: call.outcome });
       callSeconds.observe({ tool: call.tool }, call.seconds);

@@ -10,6 +10,7 @@ import type { ObservePorts } from '../observe/index.js';
 import type { GitopsStore } from '../records/index.js';
 import type { ReviewPort } from '../review/index.js';
 import { errorAnswer, exitCodeFor, kindOf } from '../errors/index.js';
+import { apiRoutes } from './api.js';
 import { serviceMetrics } from './metrics.js';
 import { grantsPage, overviewPage, previewPage } from './pages.js';
 import type { Caller, TokenTable } from './tokens.js';
@@ -52,6 +53,11 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
     if (!options.tokens.identify(c.req.header('authorization'))) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
+
+  app.route(
+    '/api/v1',
+    apiRoutes({ store: options.store, tokens: options.tokens, observe: options.observe, review: options.review, onError: (kind) => metrics.apiError(kind) }),
+  );
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 
@@ -111,7 +117,7 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
   app.get('/preview', pageRoute((c) => previewPage(c, options.store, options.observe)));
   app.get('/grants', pageRoute((c) => grantsPage(c, options.store)));
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /metrics, /healthz and /readyz`, kind: 'invalid' }, 404));
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /api/v1/… (see /api/v1/openapi.json), /metrics, /healthz and /readyz`, kind: 'invalid' }, 404));
   return app;
 }
 
