@@ -2,3 +2,4 @@
 export { serviceApp, startService, type RunningServer, type ServeOptions } from './server.js';
 export { loadTokens, tokenHash, tokenTable, TokensFileError, TokensFileSchema, type Caller, type TokenTable } from './tokens.js';
 export { apiRoutes, openApiDocument } from './api.js';
+export { webhookHandler, type WebhookOptions } from './webhooks.js';

@@ -8,6 +8,7 @@ export interface ServiceMetrics {
   toolCall(call: ToolCallRecord): void;
   httpRequest(route: string, status: number): void;
   apiError(kind: string): void;
+  webhookDelivery(event: string, status: number): void;
 }
 
 export function serviceMetrics(): ServiceMetrics {
@@ -56,8 +57,17 @@ export function serviceMetrics(): ServiceMetrics {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  const deliveries = new Counter({
+    name: 'x1deploy_webhook_deliveries_total',
+    help: 'GitHub webhook deliveries, by event and the status answered (401: bad signature).',
+    labelNames: ['event', 'status'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    webhookDelivery(event, status) {
+      deliveries.inc({ event: /^[a-z_]{1,40}$/.test(event) ? event : 'other', status: String(status) });
+    },
     apiError(kind) {
       apiErrors.inc({ kind });
     },

@@ -12,6 +12,7 @@ import type { ReviewPort } from '../review/index.js';
 import { errorAnswer, exitCodeFor, kindOf } from '../errors/index.js';
 import { apiRoutes } from './api.js';
 import { serviceMetrics } from './metrics.js';
+import { webhookHandler, type WebhookOptions } from './webhooks.js';
 import { grantsPage, overviewPage, previewPage } from './pages.js';
 import type { Caller, TokenTable } from './tokens.js';
 
@@ -21,6 +22,8 @@ export interface ServeOptions {
   readonly observe: ObservePorts;
   readonly review?: ReviewPort;
   readonly version: string;
+  /** /webhooks/github, when a webhook secret is configured. */
+  readonly webhook?: WebhookOptions;
 }
 
 export interface RunningServer {
@@ -58,6 +61,14 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
     '/api/v1',
     apiRoutes({ store: options.store, tokens: options.tokens, observe: options.observe, review: options.review, onError: (kind) => metrics.apiError(kind) }),
   );
+
+  const webhook = options.webhook ? webhookHandler(options.webhook) : undefined;
+  app.post('/webhooks/github', async (c) => {
+    if (!webhook) return c.json({ error: 'webhooks are off: set X1DEPLOY_GITHUB_WEBHOOK_SECRET to the secret of the GitHub webhook', kind: 'unavailable' }, 503);
+    const answer = await webhook(c);
+    metrics.webhookDelivery(c.req.header('x-github-event') ?? 'unknown', answer.status);
+    return answer;
+  });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
 

@@ -5,6 +5,7 @@ import { observePortsFromEnv } from '../../observe/index.js';
 import { reviewPortFor } from '../../review/index.js';
 import { loadTokens, startService } from '../../serve/index.js';
 import { packageVersion } from '../../templates/index.js';
+import { RepoSnapshot } from '../../records/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
@@ -29,7 +30,22 @@ export function register(program: Command): void {
           observePortsFromEnv(),
           packageVersion(),
         ]);
-        const service = await startService({ store, tokens, observe, review: reviewPortFor(o.repo), version }, o.listen);
+        const secret = process.env.X1DEPLOY_GITHUB_WEBHOOK_SECRET ?? '';
+        const webhook = secret
+          ? {
+              secret,
+              // The reaper's own sweep, with its listing checks and deletion limit.
+              reap: async () => {
+                const { reapPreviews, reapSourcesFor } = await import('../../reap/index.js');
+                const ws = await (await RepoSnapshot.atHead(store)).workspace();
+                const result = await reapPreviews(store, {
+                  sources: reapSourcesFor(ws, { log: { warn: (line) => process.stderr.write(`x1deploy serve: reap: ${line}\n`) } }),
+                });
+                return { reaped: result.commit ? result.plan.reap.length : 0 };
+              },
+            }
+          : undefined;
+        const service = await startService({ store, tokens, observe, review: reviewPortFor(o.repo), version, ...(webhook ? { webhook } : {}) }, o.listen);
         process.stderr.write(`x1deploy serve: ${service.url}/mcp for ${tokens.size} token(s)\n`);
         // SIGTERM (Kubernetes stopping the pod) and Ctrl-C: finish what is in flight, then exit 0.
         await new Promise<void>((resolve) => {
