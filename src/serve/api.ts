@@ -40,6 +40,8 @@ export interface ApiOptions {
   readonly observe: ObservePorts;
   readonly review?: ReviewPort;
   readonly onError?: (kind: ErrorKind) => void;
+  /** Told of each write that succeeded, with its answer (for the event log). */
+  readonly onWrite?: (call: 'deploy' | 'rollback' | 'delete' | 'grant' | 'revoke', answer: Record<string, unknown>) => void;
 }
 
 type Need = 'any' | 'agent' | 'owner';
@@ -122,7 +124,9 @@ export function apiRoutes(options: ApiOptions): Hono {
     '/deploy',
     as('agent', async (c, caller) => {
       const { answer, commit } = await deployBranch(store, await body(c), { agent: agentOf(caller), review });
-      return { ...answer, commit: commit ?? null };
+      const out = { ...answer, commit: commit ?? null };
+      options.onWrite?.('deploy', out);
+      return out;
     }),
   );
   api.post(
@@ -138,7 +142,9 @@ export function apiRoutes(options: ApiOptions): Hono {
     '/delete',
     as('agent', async (c, caller) => {
       const { answer, commit } = await deleteBranchDeploy(store, await body(c), { agent: agentOf(caller), review });
-      return { ...answer, commit: commit ?? null };
+      const out = { ...answer, commit: commit ?? null };
+      options.onWrite?.('delete', out);
+      return out;
     }),
   );
   api.post(

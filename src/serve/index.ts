@@ -3,3 +3,4 @@ export { serviceApp, startService, type RunningServer, type ServeOptions } from 
 export { loadTokens, tokenHash, tokenTable, TokensFileError, TokensFileSchema, type Caller, type TokenTable } from './tokens.js';
 export { apiRoutes, openApiDocument } from './api.js';
 export { webhookHandler, type WebhookOptions } from './webhooks.js';
+export { EVENT_TYPES, EventLog, transitionEvents, type CloudEvent, type EventType } from './events.js';

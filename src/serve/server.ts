@@ -13,6 +13,9 @@ import { errorAnswer, exitCodeFor, kindOf } from '../errors/index.js';
 import { apiRoutes } from './api.js';
 import { serviceMetrics } from './metrics.js';
 import { webhookHandler, type WebhookOptions } from './webhooks.js';
+import { EventLog, eventStream, watchPreviews } from './events.js';
+import { workspaceStatuses } from '../observe/index.js';
+import { RepoSnapshot } from '../records/index.js';
 import { grantsPage, overviewPage, previewPage } from './pages.js';
 import type { Caller, TokenTable } from './tokens.js';
 
@@ -24,6 +27,8 @@ export interface ServeOptions {
   readonly version: string;
   /** /webhooks/github, when a webhook secret is configured. */
   readonly webhook?: WebhookOptions;
+  /** How often /events' watcher looks at the previews (default 10 s). */
+  readonly watchIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -34,9 +39,24 @@ export interface RunningServer {
 
 const UNAUTHORIZED = { error: 'a bearer token is required: send "Authorization: Bearer <token>" with a token the operator issued', kind: 'denied' };
 
-export function serviceApp(options: ServeOptions, state: { draining: boolean; inFlight: number } = { draining: false, inFlight: 0 }) {
+interface ServiceState {
+  draining: boolean;
+  inFlight: number;
+}
+
+export function serviceApp(options: ServeOptions, state: ServiceState, events: EventLog, deletedHere: Set<string>) {
   const app = new Hono();
   const metrics = serviceMetrics();
+  /** A write the service made: it goes to the event log as it happens. */
+  const wrote = (tool: string, answer: Record<string, unknown>) => {
+    const ref = { app: String(answer.app), branch: String(answer.branch) };
+    if (tool === 'deploy_branch' && answer.commit !== null) {
+      events.append('dev.x1deploy.deploy.requested', ref, { version: answer.version, url: answer.url, mode: answer.mode, commit: answer.commit });
+    } else if (tool === 'delete_branch_deploy' && answer.commit !== null) {
+      deletedHere.add(`${ref.app}/${ref.branch}`);
+      events.append('dev.x1deploy.preview.deleted', ref, { url: answer.url, commit: answer.commit });
+    }
+  };
 
   app.use('*', async (c, next) => {
     if (state.draining && c.req.path !== '/healthz') {
@@ -59,7 +79,14 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
 
   app.route(
     '/api/v1',
-    apiRoutes({ store: options.store, tokens: options.tokens, observe: options.observe, review: options.review, onError: (kind) => metrics.apiError(kind) }),
+    apiRoutes({
+      store: options.store,
+      tokens: options.tokens,
+      observe: options.observe,
+      review: options.review,
+      onError: (kind) => metrics.apiError(kind),
+      onWrite: (call, answer) => wrote(call === 'deploy' ? 'deploy_branch' : call === 'delete' ? 'delete_branch_deploy' : call, answer),
+    }),
   );
 
   const webhook = options.webhook ? webhookHandler(options.webhook) : undefined;
@@ -68,6 +95,11 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
     const answer = await webhook(c);
     metrics.webhookDelivery(c.req.header('x-github-event') ?? 'unknown', answer.status);
     return answer;
+  });
+
+  app.get('/events', (c) => {
+    if (!options.tokens.identify(c.req.header('authorization'))) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
+    return eventStream(c, events);
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -89,7 +121,11 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
     }
     // Stateless: a server and a transport per request, acting as the token's agent and no other.
     const server = createMcpServer(
-      { store: options.store, agent: caller.agent, review: options.review, observe: options.observe, onCall: (call) => metrics.toolCall(call) },
+      { store: options.store, agent: caller.agent, review: options.review, observe: options.observe, onCall: (call) => {
+          metrics.toolCall(call);
+          if (call.outcome === 'ok' && call.structured) wrote(call.tool, call.structured);
+        },
+      },
       options.version,
     );
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
@@ -128,14 +164,18 @@ export function serviceApp(options: ServeOptions, state: { draining: boolean; in
   app.get('/preview', pageRoute((c) => previewPage(c, options.store, options.observe)));
   app.get('/grants', pageRoute((c) => grantsPage(c, options.store)));
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /api/v1/… (see /api/v1/openapi.json), /metrics, /healthz and /readyz`, kind: 'invalid' }, 404));
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; the routes are /, /preview, /grants, /mcp, /api/v1/… (see /api/v1/openapi.json), /events, /webhooks/github, /metrics, /healthz and /readyz`, kind: 'invalid' }, 404));
   return app;
 }
 
 /** Listen on host:port (port 0: any free one). */
 export async function startService(options: ServeOptions, listen: { readonly host: string; readonly port: number }): Promise<RunningServer> {
   const state = { draining: false, inFlight: 0 };
-  const app = serviceApp(options, state);
+  const ws = await (await RepoSnapshot.atHead(options.store)).workspace();
+  const events = new EventLog(`x1deploy/${ws.workspace.id}`);
+  const deletedHere = new Set<string>();
+  const app = serviceApp(options, state, events, deletedHere);
+  const watcher = watchPreviews(events, () => workspaceStatuses(options.store, options.observe), options.watchIntervalMs ?? 10_000, deletedHere);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serveNode({ fetch: app.fetch, hostname: listen.host, port: listen.port }, () => resolve(s));
   });
@@ -145,6 +185,8 @@ export async function startService(options: ServeOptions, listen: { readonly hos
     url: `http://${host}:${address.port}`,
     async close() {
       state.draining = true;
+      watcher.stop();
+      events.close();
       // Writes in flight finish (their commits land and their callers get answers) before the socket closes.
       const deadline = Date.now() + 30_000;
       while (state.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

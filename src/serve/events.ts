@@ -1,0 +1,169 @@
+// /events: what happens to previews, as Server-Sent Events of CloudEvents-shaped JSON, resumable
+// with Last-Event-ID. Requests and deletes come from the service's own calls; builds, syncs and
+// rollouts from a watcher that compares each preview's state with the one it saw last.
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { LiveStatus } from '../observe/index.js';
+
+export const EVENT_TYPES = [
+  'dev.x1deploy.deploy.requested',
+  'dev.x1deploy.build.started',
+  'dev.x1deploy.build.finished',
+  'dev.x1deploy.preview.synced',
+  'dev.x1deploy.preview.ready',
+  'dev.x1deploy.preview.degraded',
+  'dev.x1deploy.preview.deleted',
+  'dev.x1deploy.preview.reaped',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A CloudEvents 1.0 event (structured mode, JSON). */
+export interface CloudEvent {
+  readonly specversion: '1.0';
+  readonly id: string;
+  readonly source: string;
+  readonly type: EventType;
+  /** `<app>/<branch>`. */
+  readonly subject: string;
+  readonly time: string;
+  readonly datacontenttype: 'application/json';
+  readonly data: Record<string, unknown>;
+}
+
+const KEPT = 1000;
+
+export class EventLog {
+  private readonly events: CloudEvent[] = [];
+  private readonly listeners = new Set<(e: CloudEvent | undefined) => void>();
+  private next = 1;
+  /** Set when the service stops: streams end so the server can close. */
+  closed = false;
+
+  constructor(private readonly source: string) {}
+
+  append(type: EventType, subject: { app: string; branch: string }, data: Record<string, unknown>, now = new Date()): CloudEvent {
+    const event: CloudEvent = {
+      specversion: '1.0',
+      id: String(this.next++),
+      source: this.source,
+      type,
+      subject: `${subject.app}/${subject.branch}`,
+      time: now.toISOString(),
+      datacontenttype: 'application/json',
+      data,
+    };
+    this.events.push(event);
+    if (this.events.length > KEPT) this.events.shift();
+    for (const listener of this.listeners) listener(event);
+    return event;
+  }
+
+  /** The events after `lastId` still kept (all kept ones without it). */
+  after(lastId: string | undefined): CloudEvent[] {
+    const n = Number(lastId);
+    return lastId === undefined || !Number.isInteger(n) ? [...this.events] : this.events.filter((e) => Number(e.id) > n);
+  }
+
+  /** `listener` gets each new event, and undefined once when the log closes. */
+  subscribe(listener: (e: CloudEvent | undefined) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const listener of this.listeners) listener(undefined);
+  }
+}
+
+/** The events a change of one preview's state means (none when nothing changed). */
+export function transitionEvents(before: LiveStatus | undefined, after: LiveStatus): EventType[] {
+  if (before && before.state === after.state && before.version === after.version) return [];
+  const was = before?.state;
+  const out: EventType[] = [];
+  if (after.state === 'building' && was !== 'building') out.push('dev.x1deploy.build.started');
+  if ((was === 'building' || was === 'pending-build') && !['building', 'pending-build'].includes(after.state)) out.push('dev.x1deploy.build.finished');
+  // Applied by the engine: rolling out or beyond, from a state before it (a slow look may skip rolling-out).
+  const applied = ['rolling-out', 'ready', 'degraded'];
+  if (['rolling-out', 'ready'].includes(after.state) && !applied.includes(was ?? '')) out.push('dev.x1deploy.preview.synced');
+  if (after.state === 'ready') out.push('dev.x1deploy.preview.ready');
+  if (after.state === 'degraded') out.push('dev.x1deploy.preview.degraded');
+  if (after.state === 'reaped') out.push('dev.x1deploy.preview.reaped');
+  return out;
+}
+
+export interface Watcher {
+  stop(): void;
+}
+
+/**
+ * Poll the previews' states and append what changed. A preview that disappears was deleted (when
+ * the service deleted it, that event is already in the log) or reaped.
+ */
+export function watchPreviews(log: EventLog, read: () => Promise<LiveStatus[]>, intervalMs: number, deletedHere: Set<string>): Watcher {
+  let last: Map<string, LiveStatus> | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    try {
+      const now = new Map((await read()).map((s) => [`${s.app}/${s.branch}`, s]));
+      if (last) {
+        for (const [key, status] of now) {
+          for (const type of transitionEvents(last.get(key), status)) {
+            log.append(type, status, { state: status.state, reason: status.reason, fix: status.fix, version: status.version, url: status.url });
+          }
+        }
+        for (const [key, gone] of last) {
+          if (now.has(key)) continue;
+          if (deletedHere.delete(key)) continue;
+          log.append('dev.x1deploy.preview.reaped', gone, { version: gone.version, url: gone.url });
+        }
+      }
+      last = now;
+    } catch {
+      // A failed look is tried again at the next tick; the log stays as it was.
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
+  };
+  void tick();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** GET /events: replay after Last-Event-ID, then follow. */
+export function eventStream(c: Context, log: EventLog): Response {
+  const lastId = c.req.header('last-event-id') ?? c.req.query('last_event_id');
+  return streamSSE(c, async (stream) => {
+    const queue: CloudEvent[] = log.after(lastId);
+    let wake: (() => void) | undefined;
+    const unsubscribe = log.subscribe((e) => {
+      if (e) queue.push(e);
+      wake?.();
+    });
+    stream.onAbort(() => {
+      unsubscribe();
+      wake?.();
+    });
+    try {
+      while (!stream.aborted && !log.closed) {
+        while (queue.length > 0) {
+          const e = queue.shift()!;
+          await stream.writeSSE({ id: e.id, event: e.type, data: JSON.stringify(e) });
+        }
+        // Wait for the next event, or 15 s for a keep-alive comment that proxies do not time out.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 15_000).unref();
+        });
+        wake = undefined;
+        if (queue.length === 0 && !stream.aborted && !log.closed) await stream.write(': keep-alive\n\n');
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+}
