@@ -33,7 +33,23 @@ export interface JobsChartProps extends ChartProps {
     readonly jobDeadlineSeconds: number;
   };
   readonly reap: { readonly schedule: string };
+  /** `x1deploy serve` beside the jobs; absent: not rendered. */
+  readonly serve?: {
+    readonly replicas: number;
+    readonly tokensSecret: string;
+    readonly webhookSecret: string;
+    /** Argo CD's namespace, where the previews' Applications are (Flux: undefined). */
+    readonly argoNamespace?: string;
+    readonly ingress?: {
+      readonly host: string;
+      readonly className: string;
+      /** cert-manager's annotation for the issuer, e.g. cert-manager.io/cluster-issuer: name. */
+      readonly issuerAnnotation: Readonly<Record<string, string>>;
+    };
+  };
 }
+
+export const SERVE_PORT = 8080;
 
 const MANAGED = { 'app.kubernetes.io/managed-by': 'x1deploy', 'app.kubernetes.io/part-of': 'x1deploy-jobs' };
 
@@ -137,6 +153,86 @@ export class JobsChart extends Chart {
         },
       },
     });
+    if (props.serve) this.serveObjects(props, props.serve);
+  }
+
+  /**
+   * The service: a Deployment running `x1deploy serve`, its Service, and an Ingress when a host is
+   * set. It reads previews (never Secrets) to answer status, logs and events.
+   */
+  private serveObjects(props: JobsChartProps, serve: NonNullable<JobsChartProps['serve']>): void {
+    const ns = props.buildNamespace;
+    this.roleWithBinding('observer', props.workspaceNamespace, ns, [
+      { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    if (serve.argoNamespace) {
+      this.roleWithBinding('applications', serve.argoNamespace, ns, [
+        { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get', 'list', 'watch'] },
+      ]);
+    }
+    const labels = { ...MANAGED, 'app.kubernetes.io/component': 'serve' };
+    const pod = this.podSpec(
+      props,
+      ['serve', '--repo', props.gitopsRepo, '--tokens', '/etc/x1deploy/tokens/tokens.yaml', '--listen', `0.0.0.0:${SERVE_PORT}`],
+      'Always',
+      [
+        secretEnv('X1DEPLOY_GITHUB_TOKEN', props.githubTokenSecret, 'token', true),
+        secretEnv('X1DEPLOY_GITHUB_WEBHOOK_SECRET', serve.webhookSecret, 'secret', true),
+      ],
+    );
+    const [container] = pod.containers;
+    const probe = (path: string): k8s.Probe => ({
+      httpGet: { path, port: k8s.IntOrString.fromNumber(SERVE_PORT) },
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+    });
+    new k8s.KubeDeployment(this, 'serve-deployment', {
+      metadata: { name: 'x1deploy-serve', namespace: ns },
+      spec: {
+        replicas: serve.replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...pod,
+            // A graceful stop: in-flight writes finish (up to 30 s) before the pod goes.
+            terminationGracePeriodSeconds: 40,
+            containers: [
+              {
+                ...container!,
+                ports: [{ name: 'http', containerPort: SERVE_PORT }],
+                readinessProbe: probe('/readyz'),
+                livenessProbe: probe('/healthz'),
+                volumeMounts: [...(container!.volumeMounts ?? []), { name: 'tokens', mountPath: '/etc/x1deploy/tokens', readOnly: true }],
+              },
+            ],
+            volumes: [...(pod.volumes ?? []), { name: 'tokens', secret: { secretName: serve.tokensSecret, items: [{ key: 'tokens.yaml', path: 'tokens.yaml' }] } }],
+          },
+        },
+      },
+    });
+    new k8s.KubeService(this, 'serve-service', {
+      metadata: { name: 'x1deploy', namespace: ns },
+      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('http') }] },
+    });
+    if (serve.ingress) {
+      new k8s.KubeIngress(this, 'serve-ingress', {
+        metadata: { name: 'x1deploy', namespace: ns, annotations: { ...serve.ingress.issuerAnnotation } },
+        spec: {
+          ingressClassName: serve.ingress.className,
+          tls: [{ hosts: [serve.ingress.host], secretName: 'x1deploy-serve-tls' }],
+          rules: [
+            {
+              host: serve.ingress.host,
+              http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'x1deploy', port: { name: 'http' } } } }] },
+            },
+          ],
+        },
+      });
+    }
   }
 
   private roleWithBinding(kind: string, namespace: string, subjectNamespace: string, rules: k8s.PolicyRule[]): void {

@@ -222,6 +222,55 @@ describe('x1deploy install', { timeout: 60_000 }, () => {
     expect(readFileSync(join(dir, DIR, 'kustomization.yaml'), 'utf8')).toContain('deployment-x1deploy-build.yaml');
   });
 
+  it('renders x1deploy serve beside the jobs: restricted pods, probes, tokens from a Secret, a Service, an Ingress and read-only roles', async () => {
+    const { dir, store } = await makeWorkspaceRepo({ id: 'acme' });
+    await configure(store, {
+      enabled: true,
+      image: IMAGE,
+      gitopsRepo: GITOPS,
+      serve: { enabled: true, replicas: 2, tokensSecret: 'serve-tokens', webhookSecret: 'gh-hook', host: 'x1deploy.acme.example' },
+    });
+    const result = await installJobs(store);
+    expect(result.written).toEqual(
+      expect.arrayContaining([
+        `${DIR}/deployment-x1deploy-serve.yaml`,
+        `${DIR}/service-x1deploy.yaml`,
+        `${DIR}/ingress-x1deploy.yaml`,
+        `${DIR}/role-x1deploy-observer.yaml`,
+        `${DIR}/role-x1deploy-applications.yaml`,
+      ]),
+    );
+    const list = objects(dir);
+    expectValidManifests(validator, list);
+    const deployment = find(list, 'Deployment', 'x1deploy-serve');
+    const pod = deployment.spec.template.spec;
+    expectRestricted({ ...pod, volumes: pod.volumes.filter((v: Record<string, unknown>) => !('secret' in v)) });
+    expect(pod.containers[0].image).toBe(IMAGE);
+    expect(pod.containers[0].image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(pod.containers[0].args).toEqual(['serve', '--repo', GITOPS, '--tokens', '/etc/x1deploy/tokens/tokens.yaml', '--listen', '0.0.0.0:8080']);
+    expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: '/readyz', port: 8080 });
+    expect(pod.containers[0].livenessProbe.httpGet).toEqual({ path: '/healthz', port: 8080 });
+    expect(pod.volumes).toContainEqual({ name: 'tokens', secret: { secretName: 'serve-tokens', items: [{ key: 'tokens.yaml', path: 'tokens.yaml' }] } });
+    expect(pod.containers[0].env).toContainEqual({
+      name: 'X1DEPLOY_GITHUB_WEBHOOK_SECRET',
+      valueFrom: { secretKeyRef: { name: 'gh-hook', key: 'secret', optional: true } },
+    });
+    expect(deployment.spec.replicas).toBe(2);
+    expect(find(list, 'Service', 'x1deploy').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }]);
+    const ingress = find(list, 'Ingress', 'x1deploy');
+    expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt-dns01' });
+    expect(ingress.spec.rules[0].host).toBe('x1deploy.acme.example');
+    // It reads previews and Argo CD's Applications; it never reads Secrets.
+    const observer = find(list, 'Role', 'x1deploy-observer');
+    expect(observer.metadata.namespace).toBe('ws-acme');
+    const resources = list.filter((o) => o.kind === 'Role').flatMap((r) => r.rules.flatMap((rule: { resources: string[] }) => rule.resources));
+    expect(resources).not.toContain('secrets');
+    expect(find(list, 'Role', 'x1deploy-applications').metadata.namespace).toBe('argocd');
+    const built = kubectlKustomize(join(dir, DIR));
+    if (built.ran) expect(built.error).toBeUndefined();
+  });
+
   it('uses the engine repo URL when it is https, and removes bootstrap/jobs/ when the jobs are disabled again', async () => {
     const { dir, store } = await makeWorkspaceRepo({ id: 'acme' });
     const snapshot = await RepoSnapshot.atHead(store);

@@ -8,6 +8,7 @@ import { JOBS_DIR } from '../layout/index.js';
 import { workspaceNamespace } from '../spec/index.js';
 import { buildNamespace, type WorkspaceConfig } from '../workspace/index.js';
 import { objectFolder, type RenderedFiles } from './object-folder.js';
+import { ARGOCD_NAMESPACE } from './engines/argocd.js';
 import { X1Error } from '../errors/index.js';
 
 const HEADER =
@@ -26,6 +27,18 @@ function jobsGitopsRepo(ws: WorkspaceConfig): string | undefined {
   // init writes a placeholder under .invalid (RFC 2606) until the real URL is known.
   const engineUrl = ws.gitops.repoUrl;
   return engineUrl.startsWith('https://') && !new URL(engineUrl).hostname.endsWith('.invalid') ? engineUrl : undefined;
+}
+
+function serveProps(ws: WorkspaceConfig) {
+  const serve = ws.jobs.serve;
+  const issuerKey = ws.tls.issuer.kind === 'ClusterIssuer' ? 'cert-manager.io/cluster-issuer' : 'cert-manager.io/issuer';
+  return {
+    replicas: serve.replicas,
+    tokensSecret: serve.tokensSecret,
+    webhookSecret: serve.webhookSecret,
+    ...(ws.engine === 'argocd' ? { argoNamespace: ARGOCD_NAMESPACE } : {}),
+    ...(serve.host ? { ingress: { host: serve.host, className: ws.ingress.className, issuerAnnotation: { [issuerKey]: ws.tls.issuer.name } } } : {}),
+  };
 }
 
 /** The files of bootstrap/jobs/, by repo path; empty when the jobs are not enabled. */
@@ -54,6 +67,7 @@ export function renderJobsBootstrap(ws: WorkspaceConfig): RenderedFiles {
       jobDeadlineSeconds: ws.build.deadlineSeconds,
     },
     reap: { schedule: ws.jobs.reapSchedule },
+    ...(ws.jobs.serve.enabled ? { serve: serveProps(ws) } : {}),
   });
   return objectFolder(JOBS_DIR, HEADER, chart.toJson() as Record<string, unknown>[]);
 }

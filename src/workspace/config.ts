@@ -97,6 +97,19 @@ export const JobsConfigSchema = z
     buildSchedule: cronSchedule.default('* * * * *'),
     buildConcurrency: z.number().int().min(1).max(50).default(2),
     reapSchedule: cronSchedule.default('17 3 * * *'),
+    /** `x1deploy serve` beside the jobs: MCP over HTTP, the API, events, webhooks and the status page. */
+    serve: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        replicas: z.number().int().min(1).max(10).default(2),
+        /** Secret with key `tokens.yaml`: the {sha256, agent|owner|read} list (never in git). */
+        tokensSecret: dnsLabel('the serve tokens secret name', 253).default('x1deploy-serve-tokens'),
+        /** Secret with key `secret`: the GitHub webhook secret; optional (no webhooks without it). */
+        webhookSecret: dnsLabel('the GitHub webhook secret name', 253).default('x1deploy-github-webhook'),
+        /** A host for an Ingress (with a cert-manager certificate from tls.issuer); none without it. */
+        host: z.string().refine(isDnsSubdomain, { message: 'must be a DNS name such as x1deploy.example.com' }).optional(),
+      })
+      .prefault({}),
   })
   .prefault({});
 
