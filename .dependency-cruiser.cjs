@@ -5,7 +5,7 @@ const LAYERS = [
   ['domain', ['workspace', 'grants', 'records', 'versions', 'status']],
   ['rendering', ['render', 'planning']],
   ['adapters', ['transaction', 'gitops', 'git-http', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates', 'probe']],
-  ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners', 'observe']],
+  ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners', 'observe', 'doctor']],
   ['shells', ['cli', 'mcp', 'serve']],
 ];
 
@@ -35,8 +35,8 @@ module.exports = {
       name: 'use-cases-independent',
       comment: 'a use case must not import another use case: share through a lower layer',
       severity: 'error',
-      from: { path: '^src/(deploy|build|reap|verify|install|owners|observe)/' },
-      to: { path: '^src/(deploy|build|reap|verify|install|owners|observe)/', pathNot: '^src/$1/' },
+      from: { path: '^src/(deploy|build|reap|verify|install|owners|observe|doctor)/' },
+      to: { path: '^src/(deploy|build|reap|verify|install|owners|observe|doctor)/', pathNot: '^src/$1/' },
     },
     {
       name: 'faces-only',

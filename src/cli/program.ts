@@ -19,8 +19,9 @@ const install = () => import('./commands/install.js');
 const mcp = () => import('./commands/mcp.js');
 const verify = () => import('./commands/verify.js');
 const serve = () => import('./commands/serve.js');
+const doctor = () => import('./commands/doctor.js');
 /** In the order help lists them. */
-const MODULES: readonly (() => Promise<CommandModule>)[] = [init, deploy, observe, grants, versions, build, reap, install, mcp, serve, verify];
+const MODULES: readonly (() => Promise<CommandModule>)[] = [init, deploy, observe, grants, versions, build, reap, install, mcp, serve, verify, doctor];
 const MODULE_OF: Readonly<Record<string, () => Promise<CommandModule>>> = {
   init,
   deploy,
@@ -40,6 +41,7 @@ const MODULE_OF: Readonly<Record<string, () => Promise<CommandModule>>> = {
   mcp,
   serve,
   verify,
+  doctor,
 };
 
 /** The modules `argv` needs: none for the program's own options, one for a known command, else all. */

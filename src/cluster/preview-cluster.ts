@@ -8,6 +8,10 @@ import type {
   PodObservation,
 } from '../status/index.js';
 
+import { ARGOCD_NAMESPACE, FLUX_OBJECT_NAME } from '../render/index.js';
+import { workspaceNamespace } from '../spec/index.js';
+import { buildNamespace, type WorkspaceConfig } from '../workspace/index.js';
+
 /** Where one workspace's objects live. */
 export interface WorkspaceScope {
   readonly workspaceId: string;
@@ -19,6 +23,17 @@ export interface WorkspaceScope {
   readonly argoNamespace: string;
   /** Flux: the Kustomization's name. */
   readonly fluxName: string;
+}
+
+export function workspaceScope(ws: WorkspaceConfig): WorkspaceScope {
+  return {
+    workspaceId: ws.workspace.id,
+    namespace: workspaceNamespace(ws.workspace.id),
+    buildNamespace: buildNamespace(ws),
+    engine: ws.engine,
+    argoNamespace: ARGOCD_NAMESPACE,
+    fluxName: FLUX_OBJECT_NAME,
+  };
 }
 
 /** Which preview an object belongs to, from its x1.app / x1.branch labels. */

@@ -1,21 +1,9 @@
 // Which of a workspace's cluster objects belong to one preview, picked from one batched look.
-import type { WorkspaceObservation, WorkspaceScope } from '../cluster/index.js';
-import { ARGOCD_NAMESPACE, FLUX_OBJECT_NAME } from '../render/index.js';
+export { workspaceScope };
+import { workspaceScope, type WorkspaceObservation } from '../cluster/index.js';
 import type { DeployRecord } from '../records/index.js';
-import { objectName, workspaceNamespace } from '../spec/index.js';
+import { objectName } from '../spec/index.js';
 import type { PreviewObservation } from '../status/index.js';
-import { buildNamespace, type WorkspaceConfig } from '../workspace/index.js';
-
-export function workspaceScope(ws: WorkspaceConfig): WorkspaceScope {
-  return {
-    workspaceId: ws.workspace.id,
-    namespace: workspaceNamespace(ws.workspace.id),
-    buildNamespace: buildNamespace(ws),
-    engine: ws.engine,
-    argoNamespace: ARGOCD_NAMESPACE,
-    fluxName: FLUX_OBJECT_NAME,
-  };
-}
 
 export function previewObservation(seen: WorkspaceObservation, record: DeployRecord): Omit<PreviewObservation, 'probe'> {
   const mine = (o: { app: string; slug: string }) => o.app === record.app && o.slug === record.slug;

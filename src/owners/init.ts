@@ -9,6 +9,7 @@ import { workspaceNamespace } from '../spec/index.js';
 import { packageVersion, readTemplate } from '../templates/index.js';
 import { systemCommitter } from '../transaction/index.js';
 import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig, type WorkspaceInit } from '../workspace/index.js';
+export { hasPlaceholderGitopsUrl } from '../workspace/index.js';
 
 /** The init flag each setting comes from, so a message names what the user typed. */
 const FLAGS: Record<string, string> = {
@@ -48,10 +49,6 @@ export function ownerLoginsOf(owners: string | undefined): string[] {
     .map((o) => o.slice(1));
 }
 
-/** Whether the engine's clone URL is the placeholder init writes without --gitops-url. */
-export function hasPlaceholderGitopsUrl(config: WorkspaceConfig): boolean {
-  return new URL(config.gitops.repoUrl.replace(/^git@([^:]+):/, 'ssh://$1/')).hostname.endsWith('.invalid');
-}
 
 export async function initWorkspace(
   dir: string,

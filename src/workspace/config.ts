@@ -322,3 +322,8 @@ export function buildNamespace(ws: WorkspaceConfig): string {
 export function cacheRepo(ws: WorkspaceConfig): string {
   return ws.build.cacheRepo ?? defaultCacheRepo(ws);
 }
+
+/** Whether the engine's clone URL is the placeholder init writes without --gitops-url. */
+export function hasPlaceholderGitopsUrl(config: WorkspaceConfig): boolean {
+  return new URL(config.gitops.repoUrl.replace(/^git@([^:]+):/, 'ssh://$1/')).hostname.endsWith('.invalid');
+}
