@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { deployBranch } from '../src/deploy/index.js';
+import { deployBranch, followPush } from '../src/deploy/index.js';
 import { RepoSnapshot, type GitopsStore } from '../src/records/index.js';
 import { reapPreviews, reapSourcesFor } from '../src/reap/index.js';
 import { startService, tokenTable, type RunningServer } from '../src/serve/index.js';
@@ -44,6 +44,7 @@ beforeAll(async () => {
           const result = await reapPreviews(store, { sources: reapSourcesFor(ws, {}) });
           return { reaped: result.commit ? result.plan.reap.length : 0 };
         },
+        follow: (push) => followPush(store, push),
       },
     },
     { host: '127.0.0.1', port: 0 },
@@ -103,5 +104,24 @@ describe('GitHub webhooks', () => {
     expect(await closed.json()).toMatchObject({ action: 'reaped', reaped: 0 });
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(head);
     expect(await previews()).toEqual(['feat/stays']);
+  });
+
+  it('a push redeploys a branch that follows it, as its agent, and no other', async () => {
+    const by = { agent: 'agent-7', clock: () => FIXED_NOW };
+    await deployBranch(store, request({ branch: 'feat/stays', repo: `file://${source}`, follow: true }), by);
+    const pushed = 'c'.repeat(40);
+    const push = (branch: string, sha = pushed) =>
+      deliver('push', { ref: `refs/heads/${branch}`, after: sha, repository: { clone_url: `file://${source}`, html_url: 'https://example.invalid/api' } });
+    const r = await push('feat/stays');
+    expect(r.status).toBe(202);
+    expect(await r.json()).toMatchObject({ action: 'followed', deployed: 1, outcomes: [{ app: 'api', branch: 'feat/stays', agent: 'agent-7', outcome: 'deployed' }] });
+    const record = (await (await RepoSnapshot.atHead(store)).allDeployRecords()).find((d) => d.branch === 'feat/stays')!;
+    const newest = record.versions[record.versions.length - 1]!;
+    expect(newest).toMatchObject({ commit_sha: pushed, requested_by: 'agent-7', status: 'pending-build', spec: { follow: true } });
+    // The same push again changes nothing; a branch that does not follow is left alone; a tag is not a branch.
+    expect(await (await push('feat/stays')).json()).toMatchObject({ deployed: 0, outcomes: [{ outcome: 'unchanged' }] });
+    expect(await (await push('main')).json()).toMatchObject({ deployed: 0, outcomes: [] });
+    const tag = await deliver('push', { ref: 'refs/tags/v1', after: pushed, repository: { clone_url: `file://${source}` } });
+    expect(await tag.json()).toMatchObject({ action: 'ignored' });
   });
 });

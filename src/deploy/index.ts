@@ -4,6 +4,7 @@ export { deployBranch, type ActorOptions, type DeployResult } from './deploy-bra
 export { answerLanded, landBranchChange, publishLanded, type Landed } from './land.js';
 export { rollbackBranch, type RollbackAnswer, type RollbackResult } from './rollback.js';
 export { deleteBranchDeploy, type DeleteResult } from './delete-branch.js';
+export { followPush, type FollowOutcome, type Push } from './follow.js';
 // The plans the commands make, for the shells and tests that name them.
 export {
   newBranchDeploy,

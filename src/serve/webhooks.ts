@@ -12,6 +12,8 @@ export interface WebhookOptions {
   readonly secret: string;
   /** Sweep for previews of gone branches (the reaper, with its listing checks). */
   readonly reap: () => Promise<{ readonly reaped: number }>;
+  /** A push: deploy the branches that follow it (deploy requests with follow: true). */
+  readonly follow?: (push: { readonly repoUrls: readonly string[]; readonly branch: string; readonly sha: string }) => Promise<readonly { readonly outcome: string }[]>;
   /** How long a delivery waits for its sweep before it is answered (GitHub gives up at 10 s). */
   readonly answerWithinMs?: number;
 }
@@ -62,6 +64,14 @@ export function webhookHandler(options: WebhookOptions) {
       return c.json({ error: 'the delivery is not JSON', kind: 'invalid' }, 400);
     }
     if (event === 'ping') return c.json({ delivery, pong: true });
+    if (event === 'push' && options.follow) {
+      const ref = typeof payload.ref === 'string' ? payload.ref : '';
+      const repo = (payload.repository ?? {}) as Record<string, unknown>;
+      if (!ref.startsWith('refs/heads/')) return c.json({ delivery, event, action: 'ignored' }, 202);
+      const urls = ['clone_url', 'html_url', 'ssh_url', 'git_url'].map((k) => repo[k]).filter((u): u is string => typeof u === 'string');
+      const outcomes = await options.follow({ repoUrls: urls, branch: ref.slice('refs/heads/'.length), sha: String(payload.after ?? '') });
+      return c.json({ delivery, event, action: 'followed', deployed: outcomes.filter((o) => o.outcome === 'deployed').length, outcomes }, 202);
+    }
     const branchGone = (event === 'delete' && payload.ref_type === 'branch') || (event === 'pull_request' && payload.action === 'closed');
     if (!branchGone) return c.json({ delivery, event, action: 'ignored' }, 202);
     // Answer within GitHub's deadline; a longer sweep goes on and its result is in the next reap's report.

@@ -193,6 +193,10 @@ export function deployRequestSchema(limits?: RequestLimits) {
       })
       .optional()
       .describe('Source repo URL of the app; needed on the first deploy unless the workspace sets a default, then it must stay the same.'),
+    follow: z
+      .boolean({ message: 'follow must be true or false' })
+      .optional()
+      .describe('Redeploy this branch at every push to it (the GitHub webhook of x1deploy serve); needs an auto grant.'),
     resources: z
       .strictObject({
         cpu: quantityWithin('cpu', limits?.maxCpu).optional(),

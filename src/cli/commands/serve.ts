@@ -43,6 +43,10 @@ export function register(program: Command): void {
                 });
                 return { reaped: result.commit ? result.plan.reap.length : 0 };
               },
+              follow: async (push: { repoUrls: readonly string[]; branch: string; sha: string }) => {
+                const { followPush } = await import('../../deploy/index.js');
+                return followPush(store, push, reviewPortFor(o.repo));
+              },
             }
           : undefined;
         const service = await startService({ store, tokens, observe, review: reviewPortFor(o.repo), version, ...(webhook ? { webhook } : {}) }, o.listen);
