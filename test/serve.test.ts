@@ -10,7 +10,7 @@ import { loadTokens, startService, tokenHash, type RunningServer } from '../src/
 import type { GitopsStore } from '../src/records/index.js';
 import { cliInProcess } from './support/cli-in-process.js';
 import { PROMTOOL_BINARY } from './support/prometheus.js';
-import { git, makeWorkspaceRepo, SHA_A, tempDir } from './support/workspace-repo.js';
+import { git, makeWorkspaceRepo, SHA_A, storeWith, tempDir } from './support/workspace-repo.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 type Result = { isError?: boolean; structuredContent?: Record<string, any>; content: { type: string; text: string }[] };
@@ -159,21 +159,13 @@ describe('x1deploy serve', () => {
     // A commit that takes a while, so the deploy is surely in flight when the stop begins.
     let committing!: () => void;
     const started = new Promise<void>((r) => (committing = r));
-    const slow: GitopsStore = {
-      branch: store.branch,
-      head: () => store.head(),
-      readFile: (c, p) => store.readFile(c, p),
-      listDir: (c, p) => store.listDir(c, p),
-      listFiles: (c, p) => store.listFiles(c, p),
-      branchHead: (n) => store.branchHead(n),
-      branches: (p) => store.branches(p),
-      proposeCommit: (r) => store.proposeCommit(r),
+    const slow = storeWith(store, {
       commit: async (r) => {
         committing();
         await new Promise((done) => setTimeout(done, 500));
         return store.commit(r);
       },
-    };
+    });
     const own = await startService(
       {
         store: slow,

@@ -9,7 +9,7 @@ import { cliInProcess as cli } from './support/cli-in-process.js';
 import { INTERNAL_ERROR_MESSAGE } from '../src/errors/index.js';
 import { createMcpServer } from '../src/mcp/index.js';
 import type { GitopsStore } from '../src/records/index.js';
-import { makeWorkspaceRepo, repoFingerprint, request, SHA_B, tempDir } from './support/workspace-repo.js';
+import { makeWorkspaceRepo, repoFingerprint, request, SHA_B, storeWith, tempDir } from './support/workspace-repo.js';
 
 describe('CLI in process', () => {
   let dir: string;
@@ -112,20 +112,11 @@ describe('MCP server in process', () => {
 
   it('an unexpected failure late in a write is internal, and does not claim nothing was written', async () => {
     const { store } = await makeWorkspaceRepo();
-    const failing: GitopsStore = {
-      ...store,
-      branch: store.branch,
-      head: () => store.head(),
-      readFile: (c, p) => store.readFile(c, p),
-      listDir: (c, p) => store.listDir(c, p),
-      listFiles: (c, p) => store.listFiles(c, p),
-      branchHead: (n) => store.branchHead(n),
-      branches: (p) => store.branches(p),
-      proposeCommit: (r) => store.proposeCommit(r),
+    const failing = storeWith(store, {
       commit: async () => {
         throw new TypeError('socket hang up after the pack was sent');
       },
-    };
+    });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const client = await connect(failing, 'agent-7');

@@ -72,3 +72,19 @@ export async function updateWorkspaceConfig(
     author: { name: 'owner', email: 'owner@example.com', timestamp: Math.floor(FIXED_NOW.getTime() / 1000) },
   });
 }
+
+/** `store` with some of its methods replaced (a failing or slow commit), the rest bound to it. */
+export function storeWith(store: GitopsStore, overrides: Partial<Omit<GitopsStore, 'branch'>>): GitopsStore {
+  return {
+    branch: store.branch,
+    head: () => store.head(),
+    readFile: (c, p) => store.readFile(c, p),
+    listDir: (c, p) => store.listDir(c, p),
+    listFiles: (c, p) => store.listFiles(c, p),
+    branchHead: (n) => store.branchHead(n),
+    branches: (p) => store.branches(p),
+    proposeCommit: (r) => store.proposeCommit(r),
+    commit: (r) => store.commit(r),
+    ...overrides,
+  };
+}
