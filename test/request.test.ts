@@ -98,6 +98,7 @@ describe('deploy request', () => {
       'env',
       'replicas',
       'repo',
+      'follow',
       'resources',
     ]);
     expect(json.required.sort()).toEqual(['app', 'branch', 'commit_sha', 'ports']);
