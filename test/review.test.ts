@@ -243,4 +243,37 @@ describe('review mode on GitHub: gitops pull requests and the preview comment', 
     const back = await rollbackBranch(store, { app: 'api', branch: 'feat/login' }, { agent: 'agent-7' }).catch((e) => e);
     expect(back.message).toMatch(/no built version before version 1/);
   });
+
+  it('a reap says so on the comment and makes the GitHub deployment inactive', async () => {
+    const { reapPreviews } = await import('../src/reap/index.js');
+    const { branchSourceFor } = await import('../src/scm/index.js');
+    const { registryClient } = await import('../src/registry/index.js');
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    const branch = 'feat/reaped';
+    const source = github.state.repo('acme/api');
+    source.addBranch(branch, '9'.repeat(40));
+    const pull = source.openPull({ head: branch, title: 'Reaped soon' });
+    // Deployed a month ago, so the reaper's grace for fresh deploys is long past.
+    const { answer } = await deployBranch(store, request({ branch, commit_sha: '9'.repeat(40), repo: 'https://github.com/acme/api.git' }), {
+      agent: 'agent-7',
+      review,
+      clock: () => new Date('2026-11-01T12:00:00Z'),
+    });
+    const deployment = () => source.deployments.find((d) => d.sha === '9'.repeat(40) && d.environment === `preview/api/${answer.slug}`)!;
+    expect(deployment().statuses.at(-1)).toMatchObject({ state: 'in_progress' });
+    source.branches.delete(branch);
+    const result = await reapPreviews(store, {
+      sources: {
+        branchSource: (repoUrl) =>
+          branchSourceFor(repoUrl, { github: { token: TOKEN, baseUrl: github.baseUrl, webHost: 'github.com', userAgent: 'x1deploy-test', retry: { timeUnitMs: 1 } } }),
+        registry: registryClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 2000 }),
+      },
+      force: true,
+      review,
+    });
+    expect(result.plan.reap.map((i) => i.branch)).toContain(branch);
+    expect(result.warnings.filter((w) => w.startsWith(`api ${branch}`))).toEqual([]);
+    expect(deployment().statuses.at(-1)).toMatchObject({ state: 'inactive', description: 'the preview was reaped' });
+    expect(source.commentsOn(pull.number)[0]!.body).toMatch(/\| reaped \(Reaped\) \|/);
+  });
 });

@@ -7,6 +7,7 @@ import { systemCommitter, withFreshTip } from '../transaction/index.js';
 import { removeReapedImages, type ImageOutcome } from './images.js';
 import { listSourceRepos, type ListingReport } from './listings.js';
 import { reapMessage } from './message.js';
+import { publishForReview, type ReviewPort } from '../review/index.js';
 import { planReap, type HostTraffic, type ReapPlan } from './plan.js';
 import type { ReapSources } from './sources.js';
 import { previewHostRegex } from './traffic.js';
@@ -23,6 +24,8 @@ export interface ReapOptions {
   /** Source repos listed at once; default 8. */
   readonly concurrency?: number;
   readonly maxAttempts?: number;
+  /** Tell the reviewers: the preview comment says reaped and the GitHub deployment goes inactive. */
+  readonly review?: ReviewPort;
 }
 
 export interface ReapResult {
@@ -101,7 +104,29 @@ export async function reapPreviews(store: GitopsStore, options: ReapOptions): Pr
 
   const base = { plan: planned.plan, dryRun: options.dryRun === true, listings: reports, warnings };
   if (planned.commit === undefined) return { ...base, images: [] };
+  if (options.review) warnings.push(...(await tellReviewers(options.review, planned.plan, planned.state, now)));
   return { ...base, commit: planned.commit, images: await removeImages(store, sources, planned.plan, planned.state) };
+}
+
+/** Each reaped preview's comment and GitHub deployment say so; a failure is a warning, the reap stands. */
+async function tellReviewers(review: ReviewPort, plan: ReapPlan, state: RepoState, now: Date): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const item of plan.reap) {
+    const record = state.records.find((r) => r.app === item.app && r.slug === item.slug);
+    const sourceRepo = state.apps.get(item.app)?.repo;
+    if (!record || !sourceRepo) continue;
+    const reaped = { ...record, reaped_at: now.toISOString() };
+    const told = await publishForReview(review, {
+      title: `Reap ${item.app} ${item.branch}`,
+      record: reaped,
+      version: reaped.versions[reaped.versions.length - 1]!,
+      agent: 'x1deploy-reap',
+      changes: [],
+      sourceRepo,
+    });
+    if (told.review_error) warnings.push(`${item.app} ${item.branch}: ${told.review_error}`);
+  }
+  return warnings;
 }
 
 /** After the commit: the survivors are read at the tip again, to see deploys made meanwhile. */

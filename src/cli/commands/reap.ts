@@ -7,6 +7,7 @@ import { EXIT_FAILURES, EXIT_INVALID, EXIT_OK, UsageError } from '../../errors/i
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
+import { reviewPortFor } from '../../review/index.js';
 
 interface ReapFlags {
   repo: string;
@@ -57,6 +58,7 @@ export function register(program: Command): void {
           dryRun: o.dryRun,
           maxDeletions: o.maxDeletions,
           force: o.force,
+          review: reviewPortFor(o.repo),
         });
         const advice = result.plan.stoppedByLimit ? limitAdvice(result) : undefined;
         printResult(out, { ...result, commit: result.commit ?? null, ...(advice ? { advice } : {}) }, describe(result, advice));

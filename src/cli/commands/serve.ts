@@ -40,6 +40,7 @@ export function register(program: Command): void {
                 const ws = await (await RepoSnapshot.atHead(store)).workspace();
                 const result = await reapPreviews(store, {
                   sources: reapSourcesFor(ws, { log: { warn: (line) => process.stderr.write(`x1deploy serve: reap: ${line}\n`) } }),
+                  review: reviewPortFor(o.repo),
                 });
                 return { reaped: result.commit ? result.plan.reap.length : 0 };
               },
