@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { newBranchDeploy } from '../src/deploy/index.js';
 import { kubePreviewCluster, loadKubeConfig } from '../src/k8s/index.js';
-import { previewObservation, workspaceScope } from '../src/observe/index.js';
+import { workspaceScope } from '../src/cluster/index.js';
+import { previewObservation } from '../src/observe/index.js';
 import { workspaceConfigFor } from '../src/owners/index.js';
 import { branchDeployObjects } from '../src/render/index.js';
 import { branchSlug, deployRequestSchema } from '../src/spec/index.js';

@@ -14,5 +14,5 @@ export {
 } from './live-status.js';
 export { LogsRequestSchema, MAX_LOG_BYTES, MAX_LOG_LINES, NoLogError, previewLogs, type LogsRequest, type PreviewLogs } from './logs.js';
 export { fetchPreview, FetchRequestSchema, MAX_PAGE_BYTES } from './fetch.js';
-export { previewObservation, workspaceScope } from './scope.js';
+export { previewObservation } from './scope.js';
 export { observePortsFromEnv, PROBE_TIMEOUT_MS } from './ports.js';

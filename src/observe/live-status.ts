@@ -2,7 +2,7 @@
 // what happened, the URL says whether it answers. Without cluster access the answer says so and
 // rests on git alone.
 import { z } from 'zod';
-import type { PreviewCluster, WorkspaceObservation } from '../cluster/index.js';
+import { workspaceScope, type PreviewCluster, type WorkspaceObservation } from '../cluster/index.js';
 import { InvalidRequestError, X1Error } from '../errors/index.js';
 import { probePreview } from '../probe/index.js';
 import { publishForReview, type Published, type ReviewPort } from '../review/index.js';
@@ -11,7 +11,7 @@ import { AppNameSchema, branchSlug, scrubSecrets, toFieldIssues } from '../spec/
 import { previewStatus, SETTLED_STATES, type PreviewObservation, type PreviewStatus } from '../status/index.js';
 import { currentVersion } from '../versions/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
-import { previewObservation, workspaceScope } from './scope.js';
+import { previewObservation } from './scope.js';
 
 export const PreviewRefSchema = z.strictObject({
   app: AppNameSchema,

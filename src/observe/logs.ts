@@ -1,13 +1,13 @@
 // The log of a preview (its app container) or of a version's build (the Kaniko container), bounded
 // in lines and bytes, scrubbed of credentials, and filtered with a linear-time pattern (RE2).
 import { z } from 'zod';
+import { workspaceScope } from '../cluster/index.js';
 import { InvalidRequestError, X1Error } from '../errors/index.js';
 import { RepoSnapshot, UnknownBranchDeployError, type GitopsStore } from '../records/index.js';
 import { branchSlug, scrubSecrets, toFieldIssues } from '../spec/index.js';
 import { currentVersion, latestVersion } from '../versions/index.js';
 import type { ObservePorts } from './live-status.js';
 import { PreviewRefSchema } from './live-status.js';
-import { workspaceScope } from './scope.js';
 
 export const MAX_LOG_LINES = 500;
 export const MAX_LOG_BYTES = 32 * 1024;

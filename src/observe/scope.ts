@@ -1,6 +1,5 @@
 // Which of a workspace's cluster objects belong to one preview, picked from one batched look.
-export { workspaceScope };
-import { workspaceScope, type WorkspaceObservation } from '../cluster/index.js';
+import type { WorkspaceObservation } from '../cluster/index.js';
 import type { DeployRecord } from '../records/index.js';
 import { objectName } from '../spec/index.js';
 import type { PreviewObservation } from '../status/index.js';

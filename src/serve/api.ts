@@ -80,6 +80,12 @@ export function apiRoutes(options: ApiOptions): Hono {
       throw new InvalidRequestError([{ path: '(body)', message: 'the body must be a JSON object' }]);
     }
   };
+  /** The JSON body, checked against the schema the call validates with. */
+  const bodyAs = async <S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> => {
+    const parsed = schema.safeParse(await body(c));
+    if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
+    return parsed.data;
+  };
   const query = (c: Context) => Object.fromEntries(new URL(c.req.url).searchParams);
   const agentOf = (caller: Caller) => (caller.kind === 'agent' ? caller.agent : '');
   const ownerOf = (caller: Caller) => (caller.kind === 'owner' ? caller.owner : '');
@@ -132,9 +138,7 @@ export function apiRoutes(options: ApiOptions): Hono {
   api.post(
     '/rollback',
     as('agent', async (c, caller) => {
-      const parsed = RollbackRequestSchema.safeParse(await body(c));
-      if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
-      const { answer, commit } = await rollbackBranch(store, parsed.data, { agent: agentOf(caller), review });
+      const { answer, commit } = await rollbackBranch(store, await bodyAs(c, RollbackRequestSchema), { agent: agentOf(caller), review });
       return { ...answer, commit: commit ?? null };
     }),
   );
@@ -150,18 +154,14 @@ export function apiRoutes(options: ApiOptions): Hono {
   api.post(
     '/grants',
     as('owner', async (c, caller) => {
-      const parsed = GrantBodySchema.safeParse(await body(c));
-      if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
-      const { commit, summary } = await grantDeploy(store, { ...parsed.data, by: ownerOf(caller) });
+      const { commit, summary } = await grantDeploy(store, { ...(await bodyAs(c, GrantBodySchema)), by: ownerOf(caller) });
       return { summary, commit: commit ?? null };
     }),
   );
   api.post(
     '/revoke',
     as('owner', async (c, caller) => {
-      const parsed = RevokeBodySchema.safeParse(await body(c));
-      if (!parsed.success) throw new InvalidRequestError(toFieldIssues(parsed.error));
-      const { commit, summary } = await revokeDeploy(store, { ...parsed.data, by: ownerOf(caller) });
+      const { commit, summary } = await revokeDeploy(store, { ...(await bodyAs(c, RevokeBodySchema)), by: ownerOf(caller) });
       return { summary, commit: commit ?? null };
     }),
   );

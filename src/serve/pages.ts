@@ -6,6 +6,7 @@ import { html, raw } from 'hono/html';
 import { branchHistory, listBranchDeploys } from '../deploy/index.js';
 import { X1Error } from '../errors/index.js';
 import { liveStatus, previewLogs, workspaceStatuses, type LiveStatus, type ObservePorts } from '../observe/index.js';
+import { listGrants } from '../owners/index.js';
 import { RepoSnapshot, type GitopsStore } from '../records/index.js';
 
 const STYLE = `
@@ -127,7 +128,7 @@ export async function previewPage(c: Context, store: GitopsStore, ports: Observe
 }
 
 export async function grantsPage(c: Context, store: GitopsStore, now = new Date()) {
-  const grants = (await (await RepoSnapshot.atHead(store)).grants())?.grants ?? [];
+  const grants = await listGrants(store);
   const rows = grants.map(
     (g) => html`<tr>
       <td>${g.agent}</td><td>${g.app}</td><td><code>${g.branches}</code></td><td>${g.mode}</td>

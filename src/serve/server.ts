@@ -38,6 +38,7 @@ export interface RunningServer {
 }
 
 const UNAUTHORIZED = { error: 'a bearer token is required: send "Authorization: Bearer <token>" with a token the operator issued', kind: 'denied' };
+const unauthorized = (c: Context) => c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
 
 interface ServiceState {
   draining: boolean;
@@ -73,7 +74,7 @@ export function serviceApp(options: ServeOptions, state: ServiceState, events: E
   });
 
   app.get('/metrics', async (c) => {
-    if (!options.tokens.identify(c.req.header('authorization'))) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
+    if (!options.tokens.identify(c.req.header('authorization'))) return unauthorized(c);
     return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
   });
 
@@ -98,7 +99,7 @@ export function serviceApp(options: ServeOptions, state: ServiceState, events: E
   });
 
   app.get('/events', (c) => {
-    if (!options.tokens.identify(c.req.header('authorization'))) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
+    if (!options.tokens.identify(c.req.header('authorization'))) return unauthorized(c);
     return eventStream(c, events);
   });
 
@@ -115,7 +116,7 @@ export function serviceApp(options: ServeOptions, state: ServiceState, events: E
 
   app.all('/mcp', async (c) => {
     const caller = options.tokens.identify(c.req.header('authorization'));
-    if (!caller) return c.json(UNAUTHORIZED, 401, { 'www-authenticate': 'Bearer realm="x1deploy"' });
+    if (!caller) return unauthorized(c);
     if (caller.kind !== 'agent') {
       return c.json({ error: 'the MCP tools act as an agent: use an agent token (owner and read tokens are for the API and the status page)', kind: 'denied' }, 403);
     }
