@@ -39,12 +39,12 @@ beforeAll(async () => {
       version: 'test',
       webhook: {
         secret: SECRET,
-        reap: async () => {
+        reap: async (store) => {
           const ws = await (await RepoSnapshot.atHead(store)).workspace();
           const result = await reapPreviews(store, { sources: reapSourcesFor(ws, {}) });
           return { reaped: result.commit ? result.plan.reap.length : 0 };
         },
-        follow: (push) => followPush(store, push),
+        follow: (store, push) => followPush(store, push),
       },
     },
     { host: '127.0.0.1', port: 0 },

@@ -1,5 +1,6 @@
 // x1deploy grant / revoke / grants: owners' edits of grants.yaml, one commit each.
 import { type GitopsStore, stringifyRecord, RepoSnapshot } from '../records/index.js';
+import { ownerCommitter, withFreshTip } from '../transaction/index.js';
 import {
   addGrant,
   revokeGrants,
@@ -21,18 +22,19 @@ export interface GrantCommandResult {
 }
 
 async function editGrants(store: GitopsStore, by: string, now: Date, edit: (file: GrantsFile) => GrantEdit): Promise<GrantCommandResult> {
-  const snapshot = await RepoSnapshot.atHead(store);
-  await snapshot.workspace();
-  const result = edit((await snapshot.grants()) ?? emptyGrantsFile());
-  const commit = result.changed
-    ? await store.commit({
-        parent: snapshot.commit,
-        changes: new Map([[GRANTS_FILE, stringifyRecord(result.file)]]),
-        message: `Grants: ${result.summary}\n\nX1-Owner: ${by}`,
-        author: { name: by, email: `${by.replace(/@/g, '.')}@owners.x1deploy`, timestamp: Math.floor(now.getTime() / 1000) },
-      })
-    : undefined;
-  return { commit, summary: result.summary, grants: result.file.grants };
+  return withFreshTip(store, async (snapshot) => {
+    await snapshot.workspace();
+    const result = edit((await snapshot.grants()) ?? emptyGrantsFile());
+    const commit = result.changed
+      ? await store.commit({
+          parent: snapshot.commit,
+          changes: new Map([[GRANTS_FILE, stringifyRecord(result.file)]]),
+          message: `Grants: ${result.summary}\n\nX1-Owner: ${by}`,
+          author: ownerCommitter(by, now),
+        })
+      : undefined;
+    return { commit, summary: result.summary, grants: result.file.grants };
+  });
 }
 
 function checkGrantFields(fields: Record<string, unknown>): void {

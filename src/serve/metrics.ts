@@ -9,6 +9,7 @@ export interface ServiceMetrics {
   httpRequest(route: string, status: number): void;
   apiError(kind: string): void;
   webhookDelivery(event: string, status: number): void;
+  groupCommit(size: number): void;
 }
 
 export function serviceMetrics(): ServiceMetrics {
@@ -63,8 +64,17 @@ export function serviceMetrics(): ServiceMetrics {
     labelNames: ['event', 'status'] as const,
     registers: [registry],
   });
+  const groups = new Histogram({
+    name: 'x1deploy_group_commit_size',
+    help: 'Writes that shared one gitops commit (and one push), per commit the service made.',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [registry],
+  });
   return {
     registry,
+    groupCommit(size) {
+      groups.observe(size);
+    },
     webhookDelivery(event, status) {
       deliveries.inc({ event: /^[a-z_]{1,40}$/.test(event) ? event : 'other', status: String(status) });
     },

@@ -1,6 +1,7 @@
 // `x1deploy serve`: the agent tools over MCP Streamable HTTP, one identity per bearer token. It
 // keeps no state of its own (all of it is in git), so several replicas can serve one workspace:
-// concurrent writes are settled by the store's compare-and-swap and re-planning.
+// within a replica concurrent writes are group-committed (one fetch, one commit, one push for
+// all that wait); between replicas they are settled by the store's compare-and-swap and re-planning.
 import type { AddressInfo } from 'node:net';
 import { serve as serveNode, type ServerType } from '@hono/node-server';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
@@ -16,6 +17,7 @@ import { webhookHandler, type WebhookOptions } from './webhooks.js';
 import { EventLog, eventStream, watchPreviews } from './events.js';
 import { workspaceStatuses } from '../observe/index.js';
 import { RepoSnapshot } from '../records/index.js';
+import { groupCommits } from '../transaction/index.js';
 import { grantsPage, overviewPage, previewPage } from './pages.js';
 import type { Caller, TokenTable } from './tokens.js';
 
@@ -45,9 +47,11 @@ interface ServiceState {
   inFlight: number;
 }
 
-export function serviceApp(options: ServeOptions, state: ServiceState, events: EventLog, deletedHere: Set<string>) {
+export function serviceApp(given: ServeOptions, state: ServiceState, events: EventLog, deletedHere: Set<string>) {
   const app = new Hono();
   const metrics = serviceMetrics();
+  // Every write of the service (API, MCP, webhooks) joins one group commit queue.
+  const options = { ...given, store: groupCommits(given.store, { onGroup: (size) => metrics.groupCommit(size) }) };
   /** A write the service made: it goes to the event log as it happens. */
   const wrote = (tool: string, answer: Record<string, unknown>) => {
     const ref = { app: String(answer.app), branch: String(answer.branch) };
@@ -90,7 +94,7 @@ export function serviceApp(options: ServeOptions, state: ServiceState, events: E
     }),
   );
 
-  const webhook = options.webhook ? webhookHandler(options.webhook) : undefined;
+  const webhook = options.webhook ? webhookHandler(options.webhook, options.store) : undefined;
   app.post('/webhooks/github', async (c) => {
     if (!webhook) return c.json({ error: 'webhooks are off: set X1DEPLOY_GITHUB_WEBHOOK_SECRET to the secret of the GitHub webhook', kind: 'unavailable' }, 503);
     const answer = await webhook(c);

@@ -6,14 +6,18 @@
 // stale event can at worst start a sweep that finds nothing to do.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
+import type { GitopsStore } from '../records/index.js';
 
 export interface WebhookOptions {
   /** X1DEPLOY_GITHUB_WEBHOOK_SECRET. */
   readonly secret: string;
-  /** Sweep for previews of gone branches (the reaper, with its listing checks). */
-  readonly reap: () => Promise<{ readonly reaped: number }>;
+  /** Sweep for previews of gone branches (the reaper, with its listing checks), writing to `store`. */
+  readonly reap: (store: GitopsStore) => Promise<{ readonly reaped: number }>;
   /** A push: deploy the branches that follow it (deploy requests with follow: true). */
-  readonly follow?: (push: { readonly repoUrls: readonly string[]; readonly branch: string; readonly sha: string }) => Promise<readonly { readonly outcome: string }[]>;
+  readonly follow?: (
+    store: GitopsStore,
+    push: { readonly repoUrls: readonly string[]; readonly branch: string; readonly sha: string },
+  ) => Promise<readonly { readonly outcome: string }[]>;
   /** How long a delivery waits for its sweep before it is answered (GitHub gives up at 10 s). */
   readonly answerWithinMs?: number;
 }
@@ -21,7 +25,8 @@ export interface WebhookOptions {
 const MAX_BODY = 1 << 20;
 const REMEMBERED_DELIVERIES = 10_000;
 
-export function webhookHandler(options: WebhookOptions) {
+/** `store` is the service's: its writes join the service's group commits. */
+export function webhookHandler(options: WebhookOptions, store: GitopsStore) {
   const seen = new Set<string>();
   let sweeping: Promise<{ reaped: number }> | undefined;
   let again = false;
@@ -32,7 +37,7 @@ export function webhookHandler(options: WebhookOptions) {
       again = true;
       return sweeping;
     }
-    sweeping = options.reap().finally(() => {
+    sweeping = options.reap(store).finally(() => {
       sweeping = undefined;
       if (again) {
         again = false;
@@ -69,7 +74,7 @@ export function webhookHandler(options: WebhookOptions) {
       const repo = (payload.repository ?? {}) as Record<string, unknown>;
       if (!ref.startsWith('refs/heads/')) return c.json({ delivery, event, action: 'ignored' }, 202);
       const urls = ['clone_url', 'html_url', 'ssh_url', 'git_url'].map((k) => repo[k]).filter((u): u is string => typeof u === 'string');
-      const outcomes = await options.follow({ repoUrls: urls, branch: ref.slice('refs/heads/'.length), sha: String(payload.after ?? '') });
+      const outcomes = await options.follow(store, { repoUrls: urls, branch: ref.slice('refs/heads/'.length), sha: String(payload.after ?? '') });
       return c.json({ delivery, event, action: 'followed', deployed: outcomes.filter((o) => o.outcome === 'deployed').length, outcomes }, 202);
     }
     const branchGone = (event === 'delete' && payload.ref_type === 'branch') || (event === 'pull_request' && payload.action === 'closed');

@@ -22,6 +22,8 @@ const SYSTEM = {
   install: { name: 'x1deploy', email: 'install@x1deploy' },
   build: { name: 'x1deploy-build', email: 'build@x1deploy' },
   reap: { name: 'x1deploy-reaper', email: 'reap@x1deploy' },
+  /** A group commit of several callers' changes (each named in the message). */
+  serve: { name: 'x1deploy-serve', email: 'serve@x1deploy' },
 } as const;
 
 export type SystemRole = keyof typeof SYSTEM;

@@ -11,3 +11,4 @@ export {
   type WriteOutcome,
 } from './write-protocol.js';
 export { agentCommitter, ownerCommitter, systemCommitter, systemName, type SystemRole } from './committers.js';
+export { groupCommits, GroupCommitStore, type GroupCommitOptions } from './group-commit.js';

@@ -4,6 +4,7 @@
 // tip moved, the whole read-and-plan runs again against the new tip: never a blind replay.
 import pRetry from 'p-retry';
 import { X1Error } from '../errors/index.js';
+import { isTransactingStore } from './group-commit.js';
 import { RepoSnapshot, StaleHeadError, type CommitAuthor, type FileChanges, type GitopsStore } from '../records/index.js';
 
 /** Where a planned change lands: on the default branch, or proposed for review on a side branch. */
@@ -54,6 +55,7 @@ export async function withFreshTip<T>(
   attempt: (snapshot: RepoSnapshot) => Promise<T>,
   maxAttempts: number = DEFAULT_ATTEMPTS,
 ): Promise<T> {
+  if (isTransactingStore(store)) return store.transact(attempt, maxAttempts);
   try {
     return await pRetry(async () => attempt(await RepoSnapshot.atHead(store)), {
       retries: maxAttempts - 1,

@@ -5,7 +5,7 @@ import { observePortsFromEnv } from '../../observe/index.js';
 import { reviewPortFor } from '../../review/index.js';
 import { loadTokens, startService } from '../../serve/index.js';
 import { packageVersion } from '../../templates/index.js';
-import { RepoSnapshot } from '../../records/index.js';
+import { RepoSnapshot, type GitopsStore } from '../../records/index.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
 
@@ -35,7 +35,7 @@ export function register(program: Command): void {
           ? {
               secret,
               // The reaper's own sweep, with its listing checks and deletion limit.
-              reap: async () => {
+              reap: async (store: GitopsStore) => {
                 const { reapPreviews, reapSourcesFor } = await import('../../reap/index.js');
                 const ws = await (await RepoSnapshot.atHead(store)).workspace();
                 const result = await reapPreviews(store, {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
                 });
                 return { reaped: result.commit ? result.plan.reap.length : 0 };
               },
-              follow: async (push: { repoUrls: readonly string[]; branch: string; sha: string }) => {
+              follow: async (store: GitopsStore, push: { repoUrls: readonly string[]; branch: string; sha: string }) => {
                 const { followPush } = await import('../../deploy/index.js');
                 return followPush(store, push, reviewPortFor(o.repo));
               },

@@ -1,0 +1,75 @@
+// A commit's tree with changes laid over it, in memory: what the tree will be once the changes are
+// committed. Group commit plans each request against the overlay of the requests planned before it
+// in the same group, so the group's one commit is what planning them one by one would have made.
+import type { FileChanges, GitopsStore } from '../records/index.js';
+
+const isBelow = (path: string, folder: string) => path.startsWith(`${folder}/`);
+
+export class ChangeOverlay {
+  /** Changed paths: text, or null for a deleted file or folder (a folder's later writes start it afresh). */
+  readonly #changes = new Map<string, string | null>();
+
+  constructor(
+    private readonly store: GitopsStore,
+    readonly base: string,
+  ) {}
+
+  get changes(): FileChanges {
+    return this.#changes;
+  }
+
+  get size(): number {
+    return this.#changes.size;
+  }
+
+  /** Lay `changes` over the tree, as a commit of them would. */
+  apply(changes: FileChanges): void {
+    for (const [path, text] of changes) {
+      if (text === null) {
+        for (const changed of [...this.#changes.keys()]) if (isBelow(changed, path)) this.#changes.delete(changed);
+      }
+      this.#changes.set(path, text);
+    }
+  }
+
+  /** The overlay's say on a path: text, null (gone), or undefined (as in the base commit). */
+  #verdict(path: string): string | null | undefined {
+    if (this.#changes.has(path)) return this.#changes.get(path);
+    for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
+      if (this.#changes.get(path.slice(0, cut)) === null) return null;
+    }
+    return undefined;
+  }
+
+  async readFile(path: string): Promise<string | undefined> {
+    const verdict = this.#verdict(path);
+    if (verdict === undefined) return this.store.readFile(this.base, path);
+    return verdict ?? undefined;
+  }
+
+  async listFiles(folder: string): Promise<string[]> {
+    const files = new Set((await this.store.listFiles(this.base, folder)).filter((f) => this.#verdict(f) === undefined));
+    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) files.add(path);
+    return [...files].sort();
+  }
+
+  async listDir(folder: string): Promise<string[]> {
+    const names = new Set<string>();
+    const touched = new Set<string>();
+    for (const path of this.#changes.keys()) {
+      if (!isBelow(path, folder)) continue;
+      const name = path.slice(folder.length + 1).split('/')[0]!;
+      touched.add(name);
+    }
+    const folderGone = this.#verdict(folder) === null;
+    for (const name of folderGone ? [] : await this.store.listDir(this.base, folder)) if (!touched.has(name)) names.add(name);
+    // An entry the overlay touched exists when something is left in it (or it is a written file).
+    for (const name of touched) {
+      const entry = `${folder}/${name}`;
+      const verdict = this.#verdict(entry);
+      if (typeof verdict === 'string' || (await this.listFiles(entry)).length > 0) names.add(name);
+      else if (verdict === undefined && (await this.store.readFile(this.base, entry)) !== undefined) names.add(name);
+    }
+    return [...names].sort();
+  }
+}
