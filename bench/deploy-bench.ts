@@ -1,4 +1,4 @@
-// `npm run bench`: the figures issues #2, #5 and #11 ask for, printed and written to bench/results.json.
+// `npm run bench`: the figures issues #2, #5, #11, #12 and #13 ask for, printed and written to bench/results.json.
 //   - warm in-process deploy latency (p50/p95) into repos already holding 0, 100 and 1,000 branch deploys
 //   - a full re-render of 1,000 branch deploys into one commit (every rendered file changes)
 //   - render cost per branch deploy next to a floor of plain objects + yaml stringify, same run
@@ -188,6 +188,13 @@ if (scenario === 'seed') {
   });
   if (statusChild.status !== 0) throw new Error(`status bench failed:\n${statusChild.stderr}`);
   const status100 = JSON.parse(statusChild.stdout) as { api_calls_per_look: number; ready: number; latency_ms: { median: number } };
+  // Issue #12's 50 concurrent MCP deploys through one server (group commit), in its own process.
+  const serveChild = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'serve-bench.ts')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (serveChild.status !== 0) throw new Error(`serve bench failed:\n${serveChild.stderr}`);
+  const serve50 = JSON.parse(serveChild.stdout) as { all_landed: boolean; remote: { commits: number; pushes: number } };
   const cold = coldStart();
   const results = {
     when: new Date().toISOString(),
@@ -203,6 +210,7 @@ if (scenario === 'seed') {
     reap_sweep: reapSweep,
     status_100: status100,
     cold_start: cold,
+    serve_50_mcp_deploys: serve50,
   };
   const peak = Math.max(...Object.values(results.peak_rss_mb));
   const targets = {
@@ -214,6 +222,8 @@ if (scenario === 'seed') {
     'reap: ≤ 3 requests per repo, all 304 when unchanged': reapSweep.goal_met,
     'cold --version ≤ 2× node -e 0 (medians, interleaved)': cold.ratio <= 2,
     'status of 100 previews: one list call per kind (≤ 7), all 100 answered': status100.api_calls_per_look <= 7 && status100.ready === 100,
+    '50 concurrent MCP deploys through one server all land, in fewer commits and pushes than deploys':
+      serve50.all_landed && serve50.remote.commits < 50 && serve50.remote.pushes < 50,
   };
   console.log(JSON.stringify(results, null, 2));
   for (const [what, ok] of Object.entries(targets)) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}`);
