@@ -24,6 +24,7 @@ import * as records from '../src/records/index.js';
 import * as registry from '../src/registry/index.js';
 import * as render from '../src/render/index.js';
 import * as scm from '../src/scm/index.js';
+import * as traffic from '../src/traffic/index.js';
 import * as transaction from '../src/transaction/index.js';
 import * as verify from '../src/verify/index.js';
 
@@ -73,7 +74,7 @@ describe('error taxonomy', () => {
   });
 
   it('every error class the modules export is an X1Error of the kind its meaning asks for', () => {
-    const modules = { build, cluster, deploy, gitops, grants, install, reap, records, registry, render, scm, transaction, verify };
+    const modules = { build, cluster, deploy, gitops, grants, install, reap, records, registry, render, scm, traffic, transaction, verify };
     const expected: Record<string, ErrorKind> = {
       NotBuildableError: 'invalid',
       ClusterError: 'unavailable',

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordBuildOutcome } from '../src/build/index.js';
 import { deployBranch } from '../src/deploy/index.js';
 import { startService, tokenHash, tokenTable, type RunningServer } from '../src/serve/index.js';
+import { DEFAULT_TRAFFIC_QUERY } from '../src/workspace/index.js';
+import { skipWithoutPrometheus, startPrometheus, type Series, type TestPrometheus } from './support/prometheus.js';
 import { findOnPath } from './support/system-tool.js';
-import { FIXED_NOW, makeWorkspaceRepo, request } from './support/workspace-repo.js';
+import { FIXED_NOW, makeWorkspaceRepo, request, updateWorkspaceConfig } from './support/workspace-repo.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -22,6 +24,16 @@ const READER = 'tok-reader-status-page-0123456789';
 let service: RunningServer;
 let browser: Browser;
 let profile: string;
+let prometheus: TestPrometheus | undefined;
+const noPrometheus = skipWithoutPrometheus();
+
+/** An ingress-nginx request counter of `host`, a sample every 10 minutes over the last two days. */
+function requestCounter(host: string, perHour: number): Series {
+  const now = Date.now();
+  const samples: [Date, number][] = [];
+  for (let t = now - 2 * 86_400_000; t < now - 60_000; t += 600_000) samples.push([new Date(t), Math.floor(((t - (now - 2 * 86_400_000)) / 3_600_000) * perHour)]);
+  return { labels: { host, status: '200', ingress: 'preview' }, samples };
+}
 
 describe.skipIf(skip)('the status page in headless Chromium', () => {
   beforeAll(async () => {
@@ -36,6 +48,14 @@ describe.skipIf(skip)('the status page in headless Chromium', () => {
       { ok: false, reason: 'kaniko exited 1\nstep 3/7: RUN npm run build\n<b>npm ERR!</b> missing script: build' },
     );
     await deployBranch(store, request({ app: 'web', branch: 'main' }), by);
+    if (!noPrometheus) {
+      // feat/live served about 60 requests an hour; web's main had none; feat/broken has no series.
+      prometheus = await startPrometheus('nginx_ingress_controller_requests', [
+        requestCounter(new URL(live.answer.url).hostname, 60),
+        requestCounter(new URL(live.answer.url).hostname.replace(/^[^.]+[.]api/, 'main.web'), 0),
+      ]);
+      await updateWorkspaceConfig(store, (ws) => ({ ...ws, reap: { ...ws.reap, prometheusUrl: prometheus!.url, trafficQuery: DEFAULT_TRAFFIC_QUERY } }));
+    }
     service = await startService(
       {
         store,
@@ -64,6 +84,7 @@ describe.skipIf(skip)('the status page in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await service?.close();
+    await prometheus?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -88,6 +109,19 @@ describe.skipIf(skip)('the status page in headless Chromium', () => {
     expect(row('feat/broken')).toMatch(/build-failed\s+BuildFailed/);
     expect(row('feat/live')).toMatch(/syncing\s+NoClusterAccess/);
     expect(row('main')).toMatch(/pending-build\s+BuildPending/);
+    // Age and the last deploy, by whom.
+    expect(row('feat/live')).toMatch(/\d+ d ago\s+\d+ d ago by agent-7/);
+    if (prometheus) {
+      // Traffic over the last day, from the real Prometheus x1deploy.yaml names (increase() extrapolates: about 1,440).
+      const served = /([\d,]+) requests/.exec(row('feat/live'));
+      expect(served, row('feat/live')).not.toBeNull();
+      expect(Number(served![1]!.replace(/,/g, ''))).toBeGreaterThan(1300);
+      expect(Number(served![1]!.replace(/,/g, ''))).toBeLessThan(1600);
+      expect(row('main')).toMatch(/\b0 requests/);
+      expect(row('feat/broken')).toMatch(/no data/);
+    } else {
+      await expect(page.locator('body').innerText()).resolves.toContain('Traffic: set reap.prometheusUrl in x1deploy.yaml');
+    }
     // No outside assets: the page is one document with its style inline.
     const external = await page.evaluate(() => [...document.querySelectorAll('link[href], script[src], img[src]')].length);
     expect(external).toBe(0);

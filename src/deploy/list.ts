@@ -18,6 +18,11 @@ export interface BranchDeployListing {
   readonly current_version: number | null;
   /** A newer version proposed for review, waiting on its gitops branch. */
   readonly proposal: { readonly version: number; readonly gitops_branch: string } | null;
+  /** When the branch deploy's first version was requested (the preview's age). */
+  readonly created_at: string;
+  /** The newest version's request: when, and by which agent. */
+  readonly deployed_at: string;
+  readonly requested_by: string;
 }
 
 export async function listBranchDeploys(store: GitopsStore, filter: { readonly app?: string } = {}): Promise<BranchDeployListing[]> {
@@ -49,6 +54,7 @@ function listing(r: DeployRecord, proposal: Proposal | undefined): BranchDeployL
     // A proposal that asks for nothing newer than the default branch has is already merged.
     proposal:
       proposal && proposed && proposed.number > latest.number ? { version: proposed.number, gitops_branch: proposal.gitops_branch } : null,
+    ...requestTimes(r),
   };
 }
 
@@ -64,5 +70,11 @@ function proposedOnly(p: Proposal): BranchDeployListing {
     image_ref: v.image_ref,
     current_version: null,
     proposal: { version: v.number, gitops_branch: p.gitops_branch },
+    ...requestTimes(p.record),
   };
+}
+
+function requestTimes(r: DeployRecord) {
+  const latest = latestVersion(r);
+  return { created_at: r.versions[0]!.created_at, deployed_at: latest.created_at, requested_by: latest.requested_by };
 }

@@ -4,7 +4,6 @@ export {
   planReap,
   defaultMaxDeletions,
   LISTING_GRACE_MS,
-  type HostTraffic,
   type ReapInput,
   type ReapItem,
   type ReapPlan,
@@ -14,15 +13,5 @@ export {
 export { reapPreviews, type ReapOptions, type ReapResult } from './sweep.js';
 export { reapSourcesFor, GITHUB_TOKEN_ENV, type ReapSources, type ReapSourcesOptions } from './sources.js';
 export { listSourceRepos, type ListingReport, type SourceListings } from './listings.js';
-export {
-  PrometheusTraffic,
-  TrafficError,
-  PROMETHEUS_TOKEN_ENV,
-  previewHostRegex,
-  fillTrafficQuery,
-  type PrometheusTrafficOptions,
-  type TrafficSource,
-  type TrafficWindow,
-} from './traffic.js';
 export { removeReapedImages, type ImageOutcome } from './images.js';
 export { reapMessage } from './message.js';

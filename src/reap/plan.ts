@@ -7,11 +7,11 @@
 import { appRecordPath } from '../layout/index.js';
 import { BranchListingError, type BranchListing } from '../scm/index.js';
 import type { AppRecord, DeployRecord } from '../records/index.js';
+import type { HostTraffic } from '../traffic/index.js';
 
 export type ReapReason = 'branch-gone' | 'idle';
 
 /** Traffic a preview host served in the idle window; no-data: no series for it (yet). */
-export type HostTraffic = 'active' | 'idle' | 'no-data';
 
 export interface ReapItem {
   readonly app: string;

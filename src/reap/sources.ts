@@ -3,7 +3,7 @@
 import { registryAuthFromEnv, registryClient, type ImageRegistry } from '../registry/index.js';
 import { branchSourceFor, JsonFileEtagCache, MemoryEtagCache, type BranchSource, type EtagCache, type ScmLog } from '../scm/index.js';
 import type { WorkspaceConfig } from '../workspace/index.js';
-import { PROMETHEUS_TOKEN_ENV, PrometheusTraffic, type TrafficSource } from './traffic.js';
+import { prometheusTrafficFor, type TrafficSource } from '../traffic/index.js';
 
 export const GITHUB_TOKEN_ENV = 'X1DEPLOY_GITHUB_TOKEN';
 
@@ -35,15 +35,7 @@ export function reapSourcesFor(ws: WorkspaceConfig, options: ReapSourcesOptions 
     etagCache: flushedOnce(cache),
     ...(options.log === undefined ? {} : { log: options.log }),
   };
-  const traffic =
-    ws.reap.idleDays !== undefined && ws.reap.prometheusUrl !== undefined
-      ? new PrometheusTraffic({
-          url: ws.reap.prometheusUrl,
-          query: ws.reap.trafficQuery,
-          hostLabel: ws.reap.hostLabel,
-          token: env[PROMETHEUS_TOKEN_ENV] || undefined,
-        })
-      : undefined;
+  const traffic = ws.reap.idleDays !== undefined ? prometheusTrafficFor(ws.reap, env) : undefined;
   return {
     branchSource: (repoUrl) => branchSourceFor(repoUrl, { github }),
     ...(traffic === undefined ? {} : { traffic }),

@@ -8,9 +8,9 @@ import { removeReapedImages, type ImageOutcome } from './images.js';
 import { listSourceRepos, type ListingReport } from './listings.js';
 import { reapMessage } from './message.js';
 import { publishForReview, type ReviewPort } from '../review/index.js';
-import { planReap, type HostTraffic, type ReapPlan } from './plan.js';
+import { planReap, type ReapPlan } from './plan.js';
 import type { ReapSources } from './sources.js';
-import { previewHostRegex } from './traffic.js';
+import { previewHostRegex, type HostTraffic } from '../traffic/index.js';
 
 export interface ReapOptions {
   readonly sources: ReapSources;

@@ -8,6 +8,8 @@ import { X1Error } from '../errors/index.js';
 import { liveStatus, previewLogs, workspaceStatuses, type LiveStatus, type ObservePorts } from '../observe/index.js';
 import { listGrants } from '../owners/index.js';
 import { RepoSnapshot, type GitopsStore } from '../records/index.js';
+import { previewHostRegex, prometheusTrafficFor } from '../traffic/index.js';
+import type { WorkspaceConfig } from '../workspace/index.js';
 
 const STYLE = `
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:72rem}
@@ -48,6 +50,33 @@ export function age(iso: string, now: Date): string {
   return `${Math.round(seconds / 86_400)} d ago`;
 }
 
+/** Requests per preview host over the last day, from the Prometheus reap.prometheusUrl names. */
+interface Traffic {
+  readonly counts?: ReadonlyMap<string, number | undefined>;
+  /** Why there are no counts: not configured, or the error Prometheus gave. */
+  readonly note?: string;
+}
+
+async function trafficOf(ws: WorkspaceConfig, urls: readonly string[]): Promise<Traffic> {
+  const source = prometheusTrafficFor(ws.reap);
+  if (!source) return { note: 'Traffic: set reap.prometheusUrl in x1deploy.yaml to see the requests each preview served.' };
+  const hosts = urls.map((url) => new URL(url).hostname);
+  try {
+    return { counts: await source.requestCounts(hosts, { idleDays: 1, hostRegex: previewHostRegex(ws.workspace) }) };
+  } catch (err) {
+    if (!(err instanceof X1Error)) throw err;
+    return { note: err.message.replace(/; no preview is reaped for idleness: /, '; ') };
+  }
+}
+
+function trafficCell(traffic: Traffic, url: string) {
+  if (!traffic.counts) return html`<span class="muted">?</span>`;
+  const count = traffic.counts.get(new URL(url).hostname);
+  if (count === undefined) return html`<span class="muted">no data</span>`;
+  const rounded = Math.round(count);
+  return `${rounded.toLocaleString('en-US')} ${rounded === 1 ? 'request' : 'requests'}`;
+}
+
 const previewHref = (app: string, branch: string) => `/preview?app=${encodeURIComponent(app)}&branch=${encodeURIComponent(branch)}`;
 
 export async function overviewPage(c: Context, store: GitopsStore, ports: ObservePorts, now = new Date()) {
@@ -58,6 +87,7 @@ export async function overviewPage(c: Context, store: GitopsStore, ports: Observ
     workspaceStatuses(store, ports),
     listBranchDeploys(store, {}),
   ]);
+  const traffic = await trafficOf(ws, listed.map((d) => d.url));
   const byKey = new Map(statuses.map((s) => [`${s.app}/${s.branch}`, s]));
   const observed = statuses[0]?.observed.includes('cluster') ?? !('unavailable' in ports.cluster);
   const rows = listed.map((d) => {
@@ -67,8 +97,10 @@ export async function overviewPage(c: Context, store: GitopsStore, ports: Observ
       <td><a href="${previewHref(d.app, d.branch)}">${d.branch}</a></td>
       <td><a href="${d.url}">${d.url}</a></td>
       <td>v${d.version}${d.current_version !== null && d.current_version !== d.version ? html` <span class="muted">(serving v${d.current_version})</span>` : ''}</td>
-      <td>${s ? stateBadge(s) : html`<span class="state pending-build">proposed</span>`}</td>
-      <td>${s ? age(s.since, now) : ''}</td>
+      <td>${s ? stateBadge(s) : html`<span class="state pending-build">proposed</span>`}${s ? html` <span class="muted">${age(s.since, now)}</span>` : ''}</td>
+      <td>${age(d.created_at, now)}</td>
+      <td>${age(d.deployed_at, now)} <span class="muted">by ${d.requested_by}</span></td>
+      <td>${trafficCell(traffic, d.url)}</td>
     </tr>`;
   });
   const body = html`<h1>Previews of workspace ${ws.workspace.id}</h1>
@@ -76,9 +108,10 @@ export async function overviewPage(c: Context, store: GitopsStore, ports: Observ
       <strong>${count}</strong> of <strong>${ws.limits.maxBranchDeploys}</strong> preview slots used (default branches not counted).
       ${observed ? '' : html`<span class="muted">The cluster was not observed: states rest on git.</span>`}
     </p>
+    ${traffic.note ? html`<p class="muted">${traffic.note}</p>` : ''}
     <table>
-      <thead><tr><th>App</th><th>Branch</th><th>URL</th><th>Version</th><th>State</th><th>Since</th></tr></thead>
-      <tbody>${listed.length ? rows : html`<tr><td colspan="6" class="muted">No previews yet.</td></tr>`}</tbody>
+      <thead><tr><th>App</th><th>Branch</th><th>URL</th><th>Version</th><th>State</th><th>Age</th><th>Last deploy</th><th>Traffic (24 h)</th></tr></thead>
+      <tbody>${listed.length ? rows : html`<tr><td colspan="8" class="muted">No previews yet.</td></tr>`}</tbody>
     </table>`;
   return c.html(page(`x1deploy: ${ws.workspace.id}`, body));
 }

@@ -1,15 +1,19 @@
-// Preview traffic from the Prometheus HTTP API (`GET /api/v1/query`): one instant query per sweep,
-// its result classified per preview host. Any doubt is an error, never "idle": an error makes the
-// planner reap nothing for idleness.
+// Preview traffic from the Prometheus HTTP API (`GET /api/v1/query`): one instant query for all
+// preview hosts. The reaper classifies it (any doubt is an error, never "idle": an error makes the
+// planner reap nothing for idleness); the status page shows the request counts.
 import { z } from 'zod';
-import type { HostTraffic } from './plan.js';
 import { X1Error } from '../errors/index.js';
+
+/** A preview host's traffic over a window: some requests, none, or Prometheus has no series for it. */
+export type HostTraffic = 'active' | 'idle' | 'no-data';
 
 export const PROMETHEUS_TOKEN_ENV = 'X1DEPLOY_PROMETHEUS_TOKEN';
 
 export interface TrafficSource {
   /** Traffic of each host in the last `idleDays`; throws TrafficError when it cannot tell. */
   classify(hosts: readonly string[], window: TrafficWindow): Promise<Map<string, HostTraffic>>;
+  /** Requests each host served in the last `idleDays` days (undefined: no series); throws TrafficError. */
+  requestCounts(hosts: readonly string[], window: TrafficWindow): Promise<Map<string, number | undefined>>;
 }
 
 export interface TrafficWindow {
@@ -60,6 +64,15 @@ export class PrometheusTraffic implements TrafficSource {
   }
 
   async classify(hosts: readonly string[], window: TrafficWindow): Promise<Map<string, HostTraffic>> {
+    return classifyVector(await this.#instantVector(window), hosts, this.options.hostLabel ?? 'host');
+  }
+
+  async requestCounts(hosts: readonly string[], window: TrafficWindow): Promise<Map<string, number | undefined>> {
+    return countVector(await this.#instantVector(window), hosts, this.options.hostLabel ?? 'host');
+  }
+
+  /** The traffic query's answer, checked to be an instant vector. */
+  async #instantVector(window: TrafficWindow): Promise<Sample[]> {
     const query = fillTrafficQuery(this.options.query, window);
     const url = `${this.base}/api/v1/query?${new URLSearchParams({ query })}`;
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -94,8 +107,24 @@ export class PrometheusTraffic implements TrafficSource {
           : 'check that reap.prometheusUrl points at the Prometheus HTTP API, not a proxy or login page';
       throw new TrafficError(this.where, `HTTP ${response.status} without a Prometheus answer`, advice);
     }
-    return classifyVector(answer.data, hosts, this.options.hostLabel ?? 'host', this.where);
+    const samples = z.array(SampleSchema).safeParse(answer.data.result);
+    if (answer.data.resultType !== 'vector' || !samples.success) {
+      throw new TrafficError(
+        this.where,
+        `the query gave a ${answer.data.resultType}, not an instant vector`,
+        'make reap.trafficQuery return one series per host',
+      );
+    }
+    return samples.data;
   }
+}
+
+type Sample = z.output<typeof SampleSchema>;
+
+/** A sample's value; NaN or a negative count says nothing about requests (undefined). */
+function requestsOf(sample: Sample): number | undefined {
+  const value = Number(sample.value[1].replace(/^\+?Inf$/, 'Infinity'));
+  return value >= 0 ? value : undefined;
 }
 
 /**
@@ -104,31 +133,28 @@ export class PrometheusTraffic implements TrafficSource {
  */
 const RANK: Record<HostTraffic, number> = { idle: 0, 'no-data': 1, active: 2 };
 
-function classifyVector(
-  data: { resultType: string; result: unknown },
-  hosts: readonly string[],
-  hostLabel: string,
-  where: string,
-): Map<string, HostTraffic> {
-  const samples = z.array(SampleSchema).safeParse(data.result);
-  if (data.resultType !== 'vector' || !samples.success) {
-    throw new TrafficError(
-      where,
-      `the query gave a ${data.resultType}, not an instant vector`,
-      'make reap.trafficQuery return one series per host',
-    );
-  }
+function classifyVector(samples: readonly Sample[], hosts: readonly string[], hostLabel: string): Map<string, HostTraffic> {
   const seen = new Map<string, HostTraffic>();
-  for (const sample of samples.data) {
+  for (const sample of samples) {
     const host = sample.metric[hostLabel]?.toLowerCase();
     if (host === undefined) continue;
-    const value = Number(sample.value[1].replace(/^\+?Inf$/, 'Infinity'));
-    // NaN or a negative count says nothing about requests: treated as no data.
-    const traffic: HostTraffic = value > 0 ? 'active' : value === 0 ? 'idle' : 'no-data';
+    const value = requestsOf(sample);
+    const traffic: HostTraffic = value === undefined ? 'no-data' : value > 0 ? 'active' : 'idle';
     const before = seen.get(host);
     if (before === undefined || RANK[traffic] > RANK[before]) seen.set(host, traffic);
   }
   return new Map(hosts.map((host) => [host, seen.get(host.toLowerCase()) ?? 'no-data']));
+}
+
+/** Each host's requests: the sum of its series (a query not summed by host), undefined without one. */
+function countVector(samples: readonly Sample[], hosts: readonly string[], hostLabel: string): Map<string, number | undefined> {
+  const sums = new Map<string, number>();
+  for (const sample of samples) {
+    const host = sample.metric[hostLabel]?.toLowerCase();
+    const value = requestsOf(sample);
+    if (host !== undefined && value !== undefined) sums.set(host, (sums.get(host) ?? 0) + value);
+  }
+  return new Map(hosts.map((host) => [host, sums.get(host.toLowerCase())]));
 }
 
 export function fillTrafficQuery(template: string, window: TrafficWindow): string {
@@ -142,4 +168,13 @@ export function fillTrafficQuery(template: string, window: TrafficWindow): strin
 export function previewHostRegex(workspace: { readonly slug: string; readonly domain: string }): string {
   const literal = (text: string) => text.split('.').join('[.]');
   return `[^.]+[.][^.]+[.]${literal(workspace.slug)}[.]${literal(workspace.domain)}`;
+}
+
+/** The traffic source x1deploy.yaml configures (reap.prometheusUrl), or undefined without one. */
+export function prometheusTrafficFor(
+  reap: { readonly prometheusUrl?: string; readonly trafficQuery: string; readonly hostLabel: string },
+  env: NodeJS.ProcessEnv = process.env,
+): PrometheusTraffic | undefined {
+  if (reap.prometheusUrl === undefined) return undefined;
+  return new PrometheusTraffic({ url: reap.prometheusUrl, query: reap.trafficQuery, hostLabel: reap.hostLabel, token: env[PROMETHEUS_TOKEN_ENV] || undefined });
 }
