@@ -290,9 +290,9 @@ describe('init and render', () => {
     });
     expect(steps.find((s) => String(s.uses).startsWith('actions/setup-node'))?.with).toEqual({ 'node-version': 20 });
     const run = steps.find((s) => s.run);
-    expect(run?.run).toBe(`npx --yes x1deploy@${await packageVersion()} verify --repo . --base origin/\${{ github.base_ref }} --author "$PR_AUTHOR"`);
-    // The author comes from GitHub's event, through the environment (never spliced into the script).
-    expect(run?.env).toEqual({ PR_AUTHOR: '${{ github.event.pull_request.user.login }}' });
+    expect(run?.run).toBe(`npx --yes x1deploy@${await packageVersion()} verify --repo . --base "origin/$BASE_REF" --author "$PR_AUTHOR"`);
+    // The author and the target branch come from GitHub's event, through the environment (never spliced into the script).
+    expect(run?.env).toEqual({ BASE_REF: '${{ github.base_ref }}', PR_AUTHOR: '${{ github.event.pull_request.user.login }}' });
     const owners = (await store.readFile(head, 'CODEOWNERS'))!;
     for (const file of ['/grants.yaml', '/x1deploy.yaml', '/bootstrap/'])
       expect(owners).toMatch(new RegExp(`^${file}\\s+@workspace-owners$`, 'm'));

@@ -97,6 +97,7 @@ describe('x1deploy install', { timeout: 60_000 }, () => {
     expect(out.commit).toBe(git(dir, 'rev-parse', 'HEAD'));
     expect(git(dir, 'status', '--porcelain')).toBe('');
     expect(out.written).toEqual([
+      '.github/workflows/x1deploy-verify.yaml',
       `${DIR}/cronjob-x1deploy-build.yaml`,
       `${DIR}/cronjob-x1deploy-reap.yaml`,
       `${DIR}/kustomization.yaml`,
@@ -107,6 +108,13 @@ describe('x1deploy install', { timeout: 60_000 }, () => {
       `${DIR}/rolebinding-x1deploy-reader.yaml`,
       `${DIR}/serviceaccount-x1deploy-jobs.yaml`,
     ]);
+    // The pull request check now runs the same pinned image, jailed: no network, read-only root and checkout.
+    const step = (parse(readFileSync(join(dir, '.github/workflows/x1deploy-verify.yaml'), 'utf8')).jobs.verify.steps as Record<string, any>[]).find((s) => s.run);
+    expect(step!.env).toEqual({ X1DEPLOY_IMAGE: IMAGE, BASE_REF: '${{ github.base_ref }}', PR_AUTHOR: '${{ github.event.pull_request.user.login }}' });
+    expect(step!.run).toBe(
+      'docker run --rm --network none --read-only --tmpfs /tmp --user 65532:65532 --volume "$GITHUB_WORKSPACE:/repo:ro" "$X1DEPLOY_IMAGE" verify --repo /repo --base "origin/$BASE_REF" --author "$PR_AUTHOR"',
+    );
+    expect(step!.run).not.toContain('npx');
 
     const list = objects(dir);
     expectValidManifests(validator, list);

@@ -1,22 +1,51 @@
 // The package as a stranger gets it: `npm pack`, installed into an empty folder, and the installed
 // bin run: --version, init, grant, deploy, status, and serve answering /healthz and stopping on SIGTERM.
+// And as the image gets it: the Dockerfile's install step (scripts/install-packed.sh), run as the
+// image's non-root user with nothing writable but /tmp, as the rendered pods run it. (No container
+// engine runs here, so the image itself is not built; its steps and settings are checked instead.)
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import { renderJobsBootstrap } from '../src/render/index.js';
 import { tokenHash } from '../src/serve/index.js';
+import { workspaceConfigFor } from '../src/owners/index.js';
 import { freePort } from './support/free-port.js';
-import { tempDir } from './support/workspace-repo.js';
+import { startGitHttpServer } from './support/git-http-server.js';
+import { git, makeWorkspaceRepo, tempDir } from './support/workspace-repo.js';
 
 // npm pack builds dist/ (prepare) and the install resolves the dependencies from npm's cache: slow.
 vi.setConfig({ testTimeout: 600_000 });
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+let packs: string;
+let packed: string;
+beforeAll(() => {
+  packs = tempDir();
+  packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', packs], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+}, 600_000);
+
+/** Lets other users into `dir` and its folders up to this run's temp folder (both made 0700). */
+function openToAll(dir: string): void {
+  const run = tmpdir();
+  for (let d = dir; d.startsWith(`${run}/`); d = dirname(d)) chmodSync(d, 0o755);
+  chmodSync(run, 0o711);
+}
+
+/** Waits for GET url to answer 2xx (a server child starting). */
+async function untilHealthy(url: string): Promise<boolean> {
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 describe('the npm package', () => {
   it('installs in an empty folder and runs', async () => {
-    const packs = tempDir();
-    const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', packs], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
     const app = tempDir();
     writeFileSync(join(app, 'package.json'), '{"name":"stranger","version":"1.0.0","private":true}\n');
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packs, packed)], { cwd: app, stdio: 'pipe' });
@@ -43,17 +72,108 @@ describe('the npm package', () => {
     const port = await freePort();
     const server = spawn(bin, ['serve', '--repo', 'gitops', '--tokens', 'tokens.yaml', '--listen', `127.0.0.1:${port}`], { cwd: app, stdio: 'pipe' });
     try {
-      let healthy = false;
-      for (let i = 0; i < 100 && !healthy; i++) {
-        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-        if (!healthy) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(healthy).toBe(true);
+      expect(await untilHealthy(`http://127.0.0.1:${port}/healthz`)).toBe(true);
       const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
       if (server.exitCode === null) server.kill('SIGKILL');
     }
+  });
+
+  it("runs as the image runs it: the Dockerfile's install, uid 65532, nothing writable but /tmp", async () => {
+    const rootRun = process.getuid?.() === 0;
+    if (!rootRun) {
+      if (process.env.CI === 'true') throw new Error('this test switches to uid 65532 with setpriv and must run as root in CI');
+      console.warn('NOTICE: not root; skipping the test that runs x1deploy as the image user (uid 65532)');
+      return;
+    }
+    // The Dockerfile's settings agree with the pods install renders and with the verify workflow.
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const ws = workspaceConfigFor({ id: 'acme' });
+    const jobs = renderJobsBootstrap({
+      ...ws,
+      jobs: { ...ws.jobs, enabled: true, image: `r.example/x1deploy:1@sha256:${'c'.repeat(64)}`, gitopsRepo: 'https://git.example/g.git', serve: { ...ws.jobs.serve, enabled: true } },
+    });
+    const pod = parse(jobs.get('bootstrap/jobs/deployment-x1deploy-serve.yaml')!).spec.template.spec;
+    const user = /^USER (\d+):(\d+)$/m.exec(dockerfile)!;
+    expect([Number(user[1]), Number(user[2])]).toEqual([pod.securityContext.runAsUser, pod.securityContext.runAsGroup]);
+    expect(Number(user[1])).toBeGreaterThan(0);
+    expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^ {4}HOME=\/tmp \\$/m);
+    expect(pod.containers[0].env).toContainEqual({ name: 'HOME', value: '/tmp' });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(dockerfile).toContain('sh scripts/install-packed.sh /tmp/x1deploy-*.tgz package-lock.json /opt/x1deploy');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(dockerfile)![1]!) as string[];
+    expect(entrypoint.slice(0, 1)).toEqual(['node']);
+    expect(readFileSync(join(ROOT, 'templates', 'verify-steps-image.yaml'), 'utf8')).toContain(`--user ${user[1]}:${user[2]}`);
+
+    // The install step itself, into a root-owned folder the image user can read but not write.
+    const image = tempDir();
+    openToAll(image);
+    const opt = join(image, 'opt', 'x1deploy');
+    execFileSync('sh', [join(ROOT, 'scripts', 'install-packed.sh'), join(packs, packed), join(ROOT, 'package-lock.json'), opt], { stdio: 'pipe' });
+    const main = join(opt, entrypoint[1]!.replace(/^\/opt\/x1deploy\//, ''));
+    expect(statSync(main).isFile()).toBe(true);
+    // No dev dependency came along.
+    expect(readdirSync(join(opt, 'node_modules'))).not.toContain('vitest');
+    // Every path under the image's folders with its size and modification time.
+    const tree = () => execFileSync('find', [image, '-printf', '%p %s %T@\\n'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const before = tree();
+
+    const tmp = tempDir();
+    openToAll(tmp);
+    const home = join(tmp, 'home');
+    mkdirSync(home);
+    chownSync(home, 65532, 65532);
+    const env = { PATH: process.env.PATH!, HOME: home, X1DEPLOY_CACHE_DIR: join(home, 'x1deploy-cache'), NODE_ENV: 'production', KUBECONFIG: '' };
+    const asImageUser = ['--reuid=65532', '--regid=65532', '--clear-groups', '--', process.execPath, main];
+    const x1 = (...args: string[]) => execFileSync('setpriv', [...asImageUser, ...args], { cwd: home, env, encoding: 'utf8', stdio: 'pipe' });
+    const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(x1('--version').trim()).toBe(own.version);
+
+    // verify on a checkout it cannot write (the workflow mounts it read-only).
+    const { dir } = await makeWorkspaceRepo({ id: 'acme' });
+    openToAll(dir);
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    expect(JSON.parse(x1('verify', '--repo', dir, '--json'))).toMatchObject({ ok: true });
+
+    // serve against a remote over smart HTTP: its clone lives in the cache under HOME, and a deploy lands.
+    const served = tempDir();
+    openToAll(served);
+    const bare = join(served, 'gitops.git');
+    execFileSync('git', ['clone', '-q', '--bare', dir, bare]);
+    const git_server = await startGitHttpServer(served);
+    const tokens = join(tmp, 'tokens.yaml');
+    writeFileSync(tokens, `- sha256: ${tokenHash('tok-image-user-0123456789')}\n  agent: agent-7\n`);
+    chmodSync(tokens, 0o644);
+    const port = await freePort();
+    const server = spawn('setpriv', [...asImageUser, 'serve', '--repo', git_server.url('gitops.git'), '--tokens', tokens, '--listen', `127.0.0.1:${port}`], {
+      cwd: home,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    server.stderr!.on('data', (d) => (stderr += d));
+    try {
+      expect(await untilHealthy(`http://127.0.0.1:${port}/readyz`), stderr).toBe(true);
+      const answer = await fetch(`http://127.0.0.1:${port}/api/v1/deploy`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer tok-image-user-0123456789', 'content-type': 'application/json' },
+        body: JSON.stringify({ app: 'api', branch: 'feat/image', commit_sha: 'e'.repeat(40), ports: [8080] }),
+      });
+      const body = (await answer.json()) as { version: number; commit: string };
+      expect(answer.status, JSON.stringify(body)).toBe(200);
+      expect(git(bare, 'rev-parse', 'main')).toBe(body.commit);
+      const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+      server.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (server.exitCode === null) server.kill('SIGKILL');
+      await git_server.close();
+    }
+    // Nothing was written into the image's folders.
+    expect(tree()).toBe(before);
+    expect(before.split('\n').length).toBeGreaterThan(1000);
   });
 });

@@ -1,6 +1,8 @@
-// x1deploy install: render bootstrap/jobs/ from x1deploy.yaml and commit it in one commit.
+// x1deploy install: render bootstrap/jobs/ from x1deploy.yaml (and point the pull request check at
+// the same x1deploy image) and commit it in one commit.
 import { X1Error } from '../errors/index.js';
-import { JOBS_DIR } from '../layout/index.js';
+import { JOBS_DIR, VERIFY_WORKFLOW_FILE } from '../layout/index.js';
+import { renderVerifyWorkflow } from '../templates/index.js';
 import type { GitopsStore, RepoSnapshot } from '../records/index.js';
 import { renderJobsBootstrap } from '../render/index.js';
 import { systemCommitter, withFreshTip } from '../transaction/index.js';
@@ -37,6 +39,11 @@ async function installAt(store: GitopsStore, snapshot: RepoSnapshot, now: Date):
   const removed = existing.filter((path) => !desired.has(path)).sort();
   for (const path of removed) changes.set(path, null);
   for (const [path, text] of desired) changes.set(path, text);
+  // The pull request check runs the same pinned x1deploy image as the jobs.
+  const workflow = ws.jobs.image === undefined ? undefined : await renderVerifyWorkflow(ws.jobs.image);
+  if (workflow !== undefined && (await snapshot.store.readFile(snapshot.commit, VERIFY_WORKFLOW_FILE)) !== workflow) {
+    changes.set(VERIFY_WORKFLOW_FILE, workflow);
+  }
 
   const what = ws.jobs.enabled
     ? `Install the in-cluster jobs (build ${ws.jobs.buildMode === 'cron' ? `every "${ws.jobs.buildSchedule}"` : 'watching'}, reap "${ws.jobs.reapSchedule}")`
@@ -47,5 +54,5 @@ async function installAt(store: GitopsStore, snapshot: RepoSnapshot, now: Date):
     message: `${what}\n\nx1deploy install rendered ${JOBS_DIR}/ for workspace ${ws.workspace.id}; a cluster admin applies it with "kubectl apply -k ${JOBS_DIR}".`,
     author: systemCommitter('install', now),
   });
-  return { commit, written: [...desired.keys()].sort(), removed };
+  return { commit, written: [...desired.keys(), ...(changes.has(VERIFY_WORKFLOW_FILE) ? [VERIFY_WORKFLOW_FILE] : [])].sort(), removed };
 }

@@ -6,7 +6,7 @@ import { CODEOWNERS_FILE, GITATTRIBUTES_FILE, GRANTS_FILE, README_FILE, VERIFY_W
 import { stringifyRecord } from '../records/index.js';
 import { renderGenerated } from '../render/index.js';
 import { workspaceNamespace } from '../spec/index.js';
-import { packageVersion, readTemplate } from '../templates/index.js';
+import { readTemplate, renderVerifyWorkflow } from '../templates/index.js';
 import { systemCommitter } from '../transaction/index.js';
 import { defaultWorkspaceConfig, WorkspaceConfigSchema, type WorkspaceConfig, type WorkspaceInit } from '../workspace/index.js';
 export { hasPlaceholderGitopsUrl } from '../workspace/index.js';
@@ -64,7 +64,6 @@ export async function initWorkspace(
     engine: config.engine === 'argocd' ? 'Argo CD' : 'Flux',
     owners: init.owners ?? '@workspace-owners',
     repoUrl: config.gitops.repoUrl,
-    x1deployVersion: await packageVersion(),
   };
   const files = new Map<string, string>([
     [WORKSPACE_FILE, stringifyRecord(config)],
@@ -72,7 +71,7 @@ export async function initWorkspace(
     [GITATTRIBUTES_FILE, await readTemplate('gitattributes', values)],
     [CODEOWNERS_FILE, await readTemplate('CODEOWNERS', values)],
     [GRANTS_FILE, stringifyRecord(emptyGrantsFile())],
-    [VERIFY_WORKFLOW_FILE, await readTemplate('verify-workflow.yaml', values)],
+    [VERIFY_WORKFLOW_FILE, await renderVerifyWorkflow(config.jobs.image)],
     ...renderGenerated(config, [], []),
   ]);
   const commit = await initGitopsRepo(dir, files, {

@@ -24,3 +24,14 @@ export async function readTemplate(name: string, values: Readonly<Record<string,
 export async function packageVersion(): Promise<string> {
   return (JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
+
+/**
+ * The pull request check: it runs the x1deploy image when one is configured (jobs.image, pinned by
+ * digest), else this x1deploy version from the npm registry.
+ */
+export async function renderVerifyWorkflow(image: string | undefined): Promise<string> {
+  const steps = image === undefined
+    ? await readTemplate('verify-steps-npm.yaml', { x1deployVersion: await packageVersion() })
+    : await readTemplate('verify-steps-image.yaml', { image });
+  return readTemplate('verify-workflow.yaml', { verifySteps: steps.trimEnd() });
+}

@@ -34,11 +34,29 @@ export async function openCheckout(dir: string): Promise<Checkout> {
 }
 
 /**
+ * The file system as verify sees it: statusMatrix writes its refreshed stat cache back to .git/index,
+ * and verify writes nothing (the pull request check mounts the checkout read-only).
+ */
+const indexNotWritten = {
+  promises: new Proxy(fs.promises, {
+    get(target, name: keyof typeof fs.promises) {
+      if (name === 'writeFile') {
+        return async (...args: Parameters<typeof fs.promises.writeFile>) => {
+          if (typeof args[0] === 'string' && /[\\/]\.git[\\/]index$/.test(args[0])) return;
+          return target.writeFile(...args);
+        };
+      }
+      return target[name];
+    },
+  }),
+};
+
+/**
  * Files whose work-tree state differs from the checked-out commit (changed, added, deleted, or new
  * and not ignored): verify checks the commit, so a hand edit that is not committed is not checked.
  */
 export async function uncommittedChanges(dir: string): Promise<VerifyProblem[]> {
-  const rows = await git.statusMatrix({ fs, dir });
+  const rows = await git.statusMatrix({ fs: indexNotWritten, dir });
   // [path, HEAD, workdir, stage]: 1/1/1 is unchanged; anything else differs from the commit.
   return rows
     .filter(([, head, workdir]) => !(head === 1 && workdir === 1))
