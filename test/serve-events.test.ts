@@ -130,12 +130,34 @@ describe('/events', () => {
     expect(types(resumed)).toEqual(types(events).slice(2));
     // The deletion was the service's own: the watcher does not report it again as a reap.
     await new Promise((r) => setTimeout(r, 400));
-    const all = await readEvents({ 'last-event-id': '0' }, (seen) => seen.length >= 5, 2_000);
+    const all = await readEvents({ 'last-event-id': '0' }, (seen) => seen.length >= 6, 2_000);
     expect(types(all).filter((t) => t === 'dev.x1deploy.preview.reaped')).toEqual([]);
+    // "0" is no id this replica gave (another replica's, or from before a restart): the stream says
+    // it cannot resume, and what to do, before the events it keeps.
+    expect(all[0]).toMatchObject({ type: 'dev.x1deploy.stream.reset', data: { reason: 'CannotResume', fix: expect.stringContaining('GET /api/v1/previews') } });
+    expect(all[0]!.subject).toBeUndefined();
+    expect(types(all.slice(1))).toEqual(types(events));
   });
 
   it('needs a token', async () => {
     expect((await fetch(`${service.url}/events`)).status).toBe(401);
+  });
+});
+
+describe('the event log', () => {
+  it('resumes after its own ids, and says so when it cannot: another epoch, or older than it keeps', async () => {
+    const { EventLog } = await import('../src/serve/index.js');
+    const log = new EventLog('x1deploy/demo', 'aaaaaaaa');
+    for (let i = 0; i < 1005; i++) log.append('dev.x1deploy.deploy.requested', { app: 'api', branch: `b${i}` }, { version: 1 });
+    expect(log.after('aaaaaaaa-1004').map((e) => e.id)).toEqual(['aaaaaaaa-1005']);
+    // The first five fell out of the log: resuming after the fifth still misses nothing, after the fourth it would.
+    expect(log.after('aaaaaaaa-5')[0]!.id).toBe('aaaaaaaa-6');
+    expect(log.after('aaaaaaaa-4')[0]!.type).toBe('dev.x1deploy.stream.reset');
+    expect(log.after('aaaaaaaa-4')[0]!.data.message).toContain('older than the 1000 events this replica keeps');
+    expect(log.after('bbbbbbbb-1004')[0]!.data.message).toContain('was not given by this replica');
+    expect(log.after('bbbbbbbb-1004')).toHaveLength(1001);
+    // An id from this log's future is not trusted either.
+    expect(log.after('aaaaaaaa-2000')[0]!.type).toBe('dev.x1deploy.stream.reset');
   });
 });
 

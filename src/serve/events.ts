@@ -1,6 +1,13 @@
 // /events: what happens to previews, as Server-Sent Events of CloudEvents-shaped JSON, resumable
 // with Last-Event-ID. Requests and deletes come from the service's own calls; builds, syncs and
 // rollouts from a watcher that compares each preview's state with the one it saw last.
+//
+// The log lives in one process: event ids are `<epoch>-<n>`, the epoch new at each start. A client
+// that resumes with an id this process did not give (another replica behind the same Service, a
+// restart) or one older than the log keeps is told so with a stream.reset event first, as a
+// Kubernetes watch answers 410 Gone: it re-reads the previews (GET /api/v1/previews) and follows
+// on from there, instead of silently missing events.
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { LiveStatus } from '../observe/index.js';
@@ -14,6 +21,7 @@ export const EVENT_TYPES = [
   'dev.x1deploy.preview.degraded',
   'dev.x1deploy.preview.deleted',
   'dev.x1deploy.preview.reaped',
+  'dev.x1deploy.stream.reset',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -23,8 +31,8 @@ export interface CloudEvent {
   readonly id: string;
   readonly source: string;
   readonly type: EventType;
-  /** `<app>/<branch>`. */
-  readonly subject: string;
+  /** `<app>/<branch>` (none on stream.reset). */
+  readonly subject?: string;
   readonly time: string;
   readonly datacontenttype: 'application/json';
   readonly data: Record<string, unknown>;
@@ -39,12 +47,15 @@ export class EventLog {
   /** Set when the service stops: streams end so the server can close. */
   closed = false;
 
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    readonly epoch: string = randomBytes(4).toString('hex'),
+  ) {}
 
   append(type: EventType, subject: { app: string; branch: string }, data: Record<string, unknown>, now = new Date()): CloudEvent {
     const event: CloudEvent = {
       specversion: '1.0',
-      id: String(this.next++),
+      id: `${this.epoch}-${this.next++}`,
       source: this.source,
       type,
       subject: `${subject.app}/${subject.branch}`,
@@ -58,10 +69,38 @@ export class EventLog {
     return event;
   }
 
-  /** The events after `lastId` still kept (all kept ones without it). */
-  after(lastId: string | undefined): CloudEvent[] {
-    const n = Number(lastId);
-    return lastId === undefined || !Number.isInteger(n) ? [...this.events] : this.events.filter((e) => Number(e.id) > n);
+  /**
+   * The events after `lastId` (all kept ones without it), led by a stream.reset event when this log
+   * cannot tell what came after it: an id of another process, or older than the log keeps.
+   */
+  after(lastId: string | undefined, now = new Date()): CloudEvent[] {
+    if (lastId === undefined) return [...this.events];
+    const m = /^([0-9a-f]{8})-(\d{1,15})$/.exec(lastId);
+    const n = m ? Number(m[2]) : NaN;
+    const oldest = this.events[0] ? this.sequence(this.events[0]) : this.next;
+    if (m?.[1] === this.epoch && n < this.next && n >= oldest - 1) return this.events.filter((e) => this.sequence(e) > n);
+    const why =
+      m?.[1] === this.epoch
+        ? `event ${lastId} is older than the ${KEPT} events this replica keeps`
+        : `event ${lastId} was not given by this replica (another replica, or it restarted)`;
+    const reset: CloudEvent = {
+      specversion: '1.0',
+      id: `${this.epoch}-${this.next - 1}`,
+      source: this.source,
+      type: 'dev.x1deploy.stream.reset',
+      time: now.toISOString(),
+      datacontenttype: 'application/json',
+      data: {
+        reason: 'CannotResume',
+        message: `${why}: the events since then cannot be told`,
+        fix: 're-read the previews (GET /api/v1/previews or branch_deploy_status) and follow the events from here',
+      },
+    };
+    return [reset, ...this.events];
+  }
+
+  private sequence(event: CloudEvent): number {
+    return Number(event.id.slice(this.epoch.length + 1));
   }
 
   /** `listener` gets each new event, and undefined once when the log closes. */

@@ -4,6 +4,11 @@
 // anything is parsed; deliveries are deduplicated by X-GitHub-Delivery. The reap itself keeps the
 // reaper's positive-evidence rule: it reaps only branches a listing shows are gone, so a forged or
 // stale event can at worst start a sweep that finds nothing to do.
+//
+// The set of deliveries seen is one replica's: a redelivery that reaches another replica is acted on
+// again, which is harmless by construction: a sweep reaps only what a listing shows is gone (a
+// second finds nothing), and a followed push deploys a commit the branch already has, which makes
+// no commit.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import type { GitopsStore } from '../records/index.js';
