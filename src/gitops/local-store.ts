@@ -248,6 +248,11 @@ class LocalStore implements GitopsStore {
     return blob.toString('utf8');
   }
 
+  async fileId(commit: string, path: string): Promise<string | undefined> {
+    const entry = await this.#entryAt(commit, path);
+    return entry?.type === 'blob' ? entry.oid : undefined;
+  }
+
   async listDir(commit: string, path: string): Promise<string[]> {
     const tree = await this.#treeAt(commit, path);
     return tree ? tree.map((e) => e.path) : [];
@@ -273,13 +278,13 @@ class LocalStore implements GitopsStore {
     const name = parts.pop();
     if (name === undefined) return undefined;
     const parent = await this.#treeAt(commit, parts.join('/'));
-    return parent?.find((e) => e.path === name);
+    return parent ? byName(parent).get(name) : undefined;
   }
 
   async #treeAt(commit: string, path: string): Promise<readonly Entry[] | undefined> {
     let entries = await this.#readTree(await this.#treeOf(commit));
     for (const part of (rootOr(path) ?? '').split('/').filter(Boolean)) {
-      const entry = entries.find((e) => e.path === part);
+      const entry = byName(entries).get(part);
       if (entry?.type !== 'tree') return undefined;
       entries = await this.#readTree(entry.oid);
     }
@@ -651,6 +656,14 @@ class LocalStore implements GitopsStore {
 }
 
 // ---- objects -----------------------------------------------------------------------------------
+
+/** A tree's entries by name, made once per parsed tree (wide trees are looked up often). */
+const treeNames = new WeakMap<readonly Entry[], ReadonlyMap<string, Entry>>();
+function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
+  let names = treeNames.get(entries);
+  if (!names) treeNames.set(entries, (names = new Map(entries.map((e) => [e.path, e]))));
+  return names;
+}
 
 function hashObject(type: string, content: Buffer): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');

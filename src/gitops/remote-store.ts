@@ -143,6 +143,10 @@ class RemoteStore implements GitopsStore {
     return this.#local.readFile(commit, path);
   }
 
+  fileId(commit: string, path: string) {
+    return this.#local.fileId!(commit, path);
+  }
+
   listDir(commit: string, path: string) {
     return this.#local.listDir(commit, path);
   }

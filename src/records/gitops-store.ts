@@ -28,6 +28,11 @@ export interface GitopsStore {
   head(): Promise<string>;
   /** A file's text at `commit`, or undefined when there is no such file. */
   readFile(commit: string, path: string): Promise<string | undefined>;
+  /**
+   * The id of a file's content at `commit` (its git blob id), or undefined when there is no such
+   * file. Optional: readers that have it skip reading and parsing content they have seen before.
+   */
+  fileId?(commit: string, path: string): Promise<string | undefined>;
   /** Names of the entries of a folder at `commit` ([] when there is no such folder). */
   listDir(commit: string, path: string): Promise<string[]>;
   /** Paths of every file below a folder at `commit`, recursively ([] when there is no such folder). */

@@ -9,6 +9,8 @@ import { AppRecordSchema, type AppRecord } from './app-record.js';
 import { parseRecord, RecordFileError } from './codec.js';
 import { DeployRecordSchema, type DeployRecord } from './deploy-record.js';
 import type { GitopsStore } from './gitops-store.js';
+import { cachedRecord, rememberRecord } from './parsed-cache.js';
+import type { z } from 'zod';
 
 export class NotInitializedError extends X1Error {
   constructor(file: string) {
@@ -33,16 +35,28 @@ export class RepoSnapshot {
     return new RepoSnapshot(store, await store.head());
   }
 
+  /** A record file parsed and validated, or undefined when there is none (seen before: from the cache). */
+  async #record<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S> | undefined> {
+    const id = await this.store.fileId?.(this.commit, path);
+    if (id !== undefined) {
+      const seen = cachedRecord(schema, id);
+      if (seen !== undefined) return seen;
+    }
+    const text = await this.store.readFile(this.commit, path);
+    if (text === undefined) return undefined;
+    const value = parseRecord(path, text, schema);
+    return id === undefined ? value : rememberRecord(schema, id, value);
+  }
+
   async workspace(): Promise<WorkspaceConfig> {
-    const text = await this.store.readFile(this.commit, WORKSPACE_FILE);
-    if (text === undefined) throw new NotInitializedError(WORKSPACE_FILE);
-    return parseRecord(WORKSPACE_FILE, text, WorkspaceConfigSchema);
+    const config = await this.#record(WORKSPACE_FILE, WorkspaceConfigSchema);
+    if (config === undefined) throw new NotInitializedError(WORKSPACE_FILE);
+    return config;
   }
 
   /** grants.yaml, or undefined when the repo has none (every deploy is then denied). */
   async grants(): Promise<GrantsFile | undefined> {
-    const text = await this.store.readFile(this.commit, GRANTS_FILE);
-    return text === undefined ? undefined : parseRecord(GRANTS_FILE, text, GrantsFileSchema);
+    return this.#record(GRANTS_FILE, GrantsFileSchema);
   }
 
   /** Branch deploys that count against maxBranchDeploys: all but each app's default branch. */
@@ -75,16 +89,13 @@ export class RepoSnapshot {
   }
 
   async app(name: string): Promise<AppRecord | undefined> {
-    const path = appRecordPath(name);
-    const text = await this.store.readFile(this.commit, path);
-    return text === undefined ? undefined : parseRecord(path, text, AppRecordSchema);
+    return this.#record(appRecordPath(name), AppRecordSchema);
   }
 
   async deployRecord(app: string, slug: string): Promise<DeployRecord | undefined> {
     const path = deployRecordPath(app, slug);
-    const text = await this.store.readFile(this.commit, path);
-    if (text === undefined) return undefined;
-    const record = parseRecord(path, text, DeployRecordSchema);
+    const record = await this.#record(path, DeployRecordSchema);
+    if (record === undefined) return undefined;
     if (record.app !== app || record.slug !== slug) {
       throw new RecordFileError(path, [`app/slug say ${record.app}/${record.slug} but the file is in ${app}/${slug}`]);
     }

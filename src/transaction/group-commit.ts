@@ -175,6 +175,12 @@ export class GroupCommitStore implements TransactingStore {
     return overlay ? overlay.readFile(path) : this.inner.readFile(commit, path);
   }
 
+  async fileId(commit: string, path: string): Promise<string | undefined> {
+    // A staged change has no blob yet: read (and parse) it afresh.
+    if (this.#overlayAt(commit)) return undefined;
+    return this.inner.fileId?.(commit, path);
+  }
+
   listDir(commit: string, path: string): Promise<string[]> {
     const overlay = this.#overlayAt(commit);
     return overlay ? overlay.listDir(path) : this.inner.listDir(commit, path);
