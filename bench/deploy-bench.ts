@@ -58,8 +58,9 @@ async function seededRepo(count: number): Promise<string> {
   for (let a = 0; a < 10; a++)
     grants = addGrant(grants, { agent: 'bench', app: `app${a}`, branches: '*', mode: 'auto', by: 'owner', now: NOW }).file;
   files.set(GRANTS_FILE, stringifyRecord(grants));
+  const requestSchema = deployRequestSchema(ws.limits);
   for (let i = 0; i < count; i++) {
-    const request = deployRequestSchema(ws.limits).parse(requestFor(i));
+    const request = requestSchema.parse(requestFor(i));
     const slug = branchSlug(request.app, request.branch);
     const plan = planDeploy(
       {
@@ -132,8 +133,9 @@ async function fullRerender(count: number) {
 
 function renderCost(count: number) {
   const records: DeployRecord[] = [];
+  const requestSchema = deployRequestSchema(ws.limits);
   for (let i = 0; i < count; i++) {
-    const request = deployRequestSchema(ws.limits).parse(requestFor(i));
+    const request = requestSchema.parse(requestFor(i));
     records.push(newBranchDeploy(ws, request, branchSlug(request.app, request.branch), { agent: 'b', now: NOW }));
   }
   for (const r of records.slice(0, 50)) renderBranchDeploy(ws, r); // warm

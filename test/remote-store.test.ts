@@ -7,13 +7,14 @@ import { parse } from 'yaml';
 import { deployBranch } from '../src/deploy/index.js';
 import { openRemoteStore } from '../src/gitops/index.js';
 import { startGitHttpServer } from './support/git-http-server.js';
-import { git, makeWorkspaceRepo, request, tempDir } from './support/workspace-repo.js';
+import { git, makeWorkspaceRepo, request, tempDir, updateWorkspaceConfig } from './support/workspace-repo.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
 /** A bare repo served over smart HTTP, seeded with a workspace where agent-7 may deploy api. */
-async function servedWorkspace(server: Awaited<ReturnType<typeof startGitHttpServer>>, root: string, name: string) {
-  const { dir } = await makeWorkspaceRepo();
+async function servedWorkspace(server: Awaited<ReturnType<typeof startGitHttpServer>>, root: string, name: string, maxBranchDeploys = 10) {
+  const { dir, store } = await makeWorkspaceRepo();
+  if (maxBranchDeploys !== 10) await updateWorkspaceConfig(store, (ws) => ({ ...ws, limits: { ...ws.limits, maxBranchDeploys } }));
   const bare = join(root, `${name}.git`);
   execFileSync('git', ['clone', '-q', '--bare', dir, bare]);
   return server.url(`${name}.git`);
@@ -114,6 +115,25 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
     );
     expect(git(cacheRepo, 'for-each-ref', 'refs/x1deploy-push')).toBe('');
   }, 360_000);
+
+  it('a push sends the objects the commit wrote and no more, however big the repo', async () => {
+    const url = await servedWorkspace(server, root, 'sized', 100);
+    const store = await openRemoteStore(url, { cacheDir: tempDir() });
+    // 30 previews, so a walk of the whole tree would send far more than a commit writes.
+    for (let i = 0; i < 30; i++) await deployBranch(store, request({ branch: `feat/p${i}`, commit_sha: (i + 1).toString(16).padStart(40, 'b') }), { agent: 'agent-7' });
+    const pushes = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/sized.git/git-receive-pack');
+    const before = pushes().length;
+    const { commit } = await deployBranch(store, request({ branch: 'feat/p3', commit_sha: 'f'.repeat(40) }), { agent: 'agent-7' });
+    const bare = join(root, 'sized.git');
+    expect(git(bare, 'rev-parse', 'main')).toBe(commit);
+    const sent = pushes().slice(before);
+    expect(sent).toHaveLength(1);
+    // What the commit wrote: the changed blobs and the trees on their paths (diff-tree), the root tree and the commit.
+    const written = git(bare, 'diff-tree', '-r', '-t', '--no-commit-id', `${commit}~1`, commit!).split('\n').filter(Boolean).length + 2;
+    expect(sent[0]!.packObjects).toBe(written);
+    expect(sent[0]!.packObjects).toBeLessThan(20);
+    expect(git(bare, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
 
   it('refuses credentials in the URL and names no token in errors', async () => {
     await expect(openRemoteStore('https://user:secret-pw@example.invalid/x.git')).rejects.toThrow(/credentials in the URL are refused/);

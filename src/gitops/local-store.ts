@@ -117,8 +117,13 @@ export async function initGitopsRepo(dir: string, files: ReadonlyMap<string, str
  * A bare repo's store (the cache of a remote gitops repo): the same reads and commits, with no
  * work tree or index. `branch` is the branch commits go to.
  */
-export function openBareStore(gitdir: string, branch: string): GitopsStore {
+export function openBareStore(gitdir: string, branch: string): BareStore {
   return new LocalStore(gitdir, branch, { bare: true });
+}
+
+/** A store on a bare repo that can say which objects its own commits wrote (what a push sends). */
+export interface BareStore extends GitopsStore {
+  objectsWrittenBy(commit: string): readonly string[] | undefined;
 }
 
 /** Open the gitops repo at `dir` (its root); the store's branch is the one HEAD points at. */
@@ -205,7 +210,7 @@ interface Effects {
   readonly written: { path: string; text: string; oid: string; mode: string; before?: string }[];
 }
 
-class LocalStore implements GitopsStore {
+class LocalStore implements BareStore {
   readonly #dir: string;
   readonly #gitdir: string;
   // A bare repo (a remote's cache) has no work tree or index to keep in step.
@@ -216,6 +221,7 @@ class LocalStore implements GitopsStore {
   // Trees by oid, and commits' root trees: what one commit writes, the next one reads.
   readonly #trees = new Map<string, readonly Entry[]>();
   readonly #commitTrees = new Map<string, string>();
+  readonly #writtenBy = new Map<string, readonly string[]>();
 
   constructor(
     dir: string,
@@ -343,6 +349,7 @@ class LocalStore implements GitopsStore {
     if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
     const oid = objects.write('commit', encodeCommit(root, parent, message, author));
     this.#commitTrees.set(oid, root);
+    this.#rememberWritten(oid, objects.oids);
     await objects.flush();
     // A proposal branch belongs to one (app, branch, version): a newer proposal replaces it.
     const refFile = join(this.#gitdir, 'refs', 'heads', ...branch.split('/'));
@@ -354,6 +361,16 @@ class LocalStore implements GitopsStore {
       await lock.release();
     }
     return oid;
+  }
+
+  /** The objects `commit` wrote on top of its parent, when this store made it (recent commits only). */
+  objectsWrittenBy(commit: string): readonly string[] | undefined {
+    return this.#writtenBy.get(commit);
+  }
+
+  #rememberWritten(commit: string, oids: readonly string[]): void {
+    this.#writtenBy.set(commit, oids);
+    if (this.#writtenBy.size > 64) this.#writtenBy.delete(this.#writtenBy.keys().next().value!);
   }
 
   async #parentOf(commit: string): Promise<string | undefined> {
@@ -375,6 +392,7 @@ class LocalStore implements GitopsStore {
     if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
     const oid = objects.write('commit', encodeCommit(root, parent, message, author));
     this.#commitTrees.set(oid, root);
+    this.#rememberWritten(oid, objects.oids);
     // Every object must be on disk before the ref can point at it.
     await objects.flush();
     const repoLock = parent === undefined ? undefined : await this.#acquireRepoLock({ from: parent, to: oid });
@@ -672,13 +690,17 @@ function hashObject(type: string, content: Buffer): string {
 /** Writes loose objects in the background; `flush()` waits until they are all on disk. */
 class ObjectWriter {
   readonly #pending: Promise<void>[] = [];
+  /** Every object written, in order: what a push of the commit must send. */
+  readonly oids: string[] = [];
   readonly #limit = limiter(IO_CONCURRENCY);
   static #seq = 0;
 
   constructor(readonly gitdir: string) {}
 
   write(type: string, content: Buffer, oid = hashObject(type, content)): string {
-    const data = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]));
+    this.oids.push(oid);
+    // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
+    const data = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 });
     const folder = join(this.gitdir, 'objects', oid.slice(0, 2));
     const file = join(folder, oid.slice(2));
     const tmp = join(folder, `tmp_obj_${process.pid}_${ObjectWriter.#seq++}`);

@@ -13,7 +13,8 @@ import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
 import { StaleHeadError, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { displayUrl, hexHash } from '../spec/index.js';
-import { openBareStore } from './local-store.js';
+import { openBareStore, type BareStore } from './local-store.js';
+import { pushObjects } from './receive-pack.js';
 
 export interface RemoteOptions {
   /** Where cache clones live (default: $X1DEPLOY_CACHE_DIR, else ~/.cache/x1deploy). */
@@ -95,7 +96,7 @@ async function remoteDefaultBranch(url: string, headers: Record<string, string>,
 }
 
 class RemoteStore implements GitopsStore {
-  readonly #local: GitopsStore;
+  readonly #local: BareStore;
 
   constructor(
     readonly url: string,
@@ -228,6 +229,20 @@ class RemoteStore implements GitopsStore {
    * is pushed, so nothing that moved it since (another process, a fetch) can be pushed instead.
    */
   async #push(oid: string, branch: string, force: boolean, parent: string): Promise<void> {
+    const written = this.#local.objectsWrittenBy(oid);
+    if (written !== undefined) {
+      const outcome = await pushObjects(
+        this.#http,
+        { url: this.url, headers: this.headers, gitdir: this.gitdir },
+        { ref: `refs/heads/${branch}`, expected: force ? undefined : parent, oid },
+        written,
+      ).catch((e: Error) => {
+        throw new RemoteUnavailableError(this.url, e.message);
+      });
+      if (outcome.ok) return;
+      if (outcome.moved) throw await this.#moved(parent);
+      // The server lacks objects below the parent: fall back to a push that works them out.
+    }
     const ref = `refs/x1deploy-push/${oid}`;
     await git.writeRef({ fs, gitdir: this.gitdir, ref, value: oid, force: true });
     let result;

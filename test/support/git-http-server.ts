@@ -24,6 +24,8 @@ export interface GitHttpRequestRecord {
   readonly chunked: boolean;
   /** Request body bytes as received (compressed when the client gzipped it). */
   readonly bodyBytes: number;
+  /** For an uncompressed push (git-receive-pack): the object count its packfile's header gives. */
+  readonly packObjects?: number;
 }
 
 export interface GitHttpServer {
@@ -81,7 +83,17 @@ function serve(req: IncomingMessage, res: ServerResponse, context: ServeContext)
   const method = req.method ?? 'GET';
   const contentEncoding = req.headers['content-encoding']?.toLowerCase();
   let bodyBytes = 0;
-  req.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
+  // The first bytes of the body, enough to find a packfile's header after the ref commands.
+  let start = Buffer.alloc(0);
+  req.on('data', (chunk: Buffer) => {
+    bodyBytes += chunk.length;
+    if (start.length < 64 * 1024) start = Buffer.concat([start, chunk.subarray(0, 64 * 1024)]);
+  });
+  const packObjects = () => {
+    if (!url.pathname.endsWith('/git-receive-pack') || contentEncoding !== undefined) return undefined;
+    const at = start.indexOf('PACK');
+    return at >= 0 && at + 12 <= start.length ? start.readUInt32BE(at + 8) : undefined;
+  };
   res.on('finish', () =>
     context.requests.push({
       method,
@@ -91,6 +103,7 @@ function serve(req: IncomingMessage, res: ServerResponse, context: ServeContext)
       ...(contentEncoding === undefined ? {} : { contentEncoding }),
       chunked: /\bchunked\b/i.test(req.headers['transfer-encoding'] ?? ''),
       bodyBytes,
+      ...(packObjects() === undefined ? {} : { packObjects: packObjects() }),
     }),
   );
 
