@@ -35,9 +35,9 @@ function openToAll(dir: string): void {
   chmodSync(run, 0o711);
 }
 
-/** Waits for GET url to answer 2xx (a server child starting). */
+/** Waits for GET url to answer 2xx (a server child starting; a minute, for a busy machine). */
 async function untilHealthy(url: string): Promise<boolean> {
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 600; i++) {
     if (await fetch(url).then((r) => r.ok, () => false)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -70,9 +70,11 @@ describe('the npm package', () => {
 
     writeFileSync(join(app, 'tokens.yaml'), `- sha256: ${tokenHash('tok-package-test-0123456789')}\n  agent: a1\n`);
     const port = await freePort();
-    const server = spawn(bin, ['serve', '--repo', 'gitops', '--tokens', 'tokens.yaml', '--listen', `127.0.0.1:${port}`], { cwd: app, stdio: 'pipe' });
+    const server = spawn(bin, ['serve', '--repo', 'gitops', '--tokens', 'tokens.yaml', '--listen', `127.0.0.1:${port}`], { cwd: app, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    server.stderr!.on('data', (d) => (stderr += d));
     try {
-      expect(await untilHealthy(`http://127.0.0.1:${port}/healthz`)).toBe(true);
+      expect(await untilHealthy(`http://127.0.0.1:${port}/healthz`), stderr).toBe(true);
       const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
       server.kill('SIGTERM');
       expect(await exited).toBe(0);
