@@ -992,7 +992,10 @@ async function makeDirs(dir: string, path: string): Promise<void> {
 /** Run at most `n` of the given tasks at once (so thousands of files never exhaust descriptors). */
 function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
-  const queue: (() => void)[] = [];
+  // A queue read from a moving head: Array.shift() moves every waiting entry, and an init queues
+  // tens of thousands of writes.
+  let queue: (() => void)[] = [];
+  let head = 0;
   return async (task) => {
     if (running >= n) await new Promise<void>((r) => queue.push(r));
     running++;
@@ -1000,7 +1003,11 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
       return await task();
     } finally {
       running--;
-      queue.shift()?.();
+      if (head < queue.length) queue[head++]!();
+      if (head > 1024 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
     }
   };
 }
