@@ -172,6 +172,26 @@ describe('commit', () => {
     expect(await store.readFile(first, 'rendered/web/feat-b/deployment.yaml')).toBe('kind: Deployment\n');
   });
 
+  it('keeps the index right across commits when git rewrites it in between (the parsed copy is reused only while the file is unchanged)', async () => {
+    const { dir, first, store } = await seeded();
+    const second = await store.commit({ parent: first, changes: new Map([['rendered/web/feat-c/a.yaml', 'a: 1\n']]), message: 'c', author });
+    expectClean(dir);
+    // git replaces the index: a user's add of an untracked file, then a reset of it.
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    git(dir, 'add', 'notes.txt');
+    const third = await store.commit({ parent: second!, changes: new Map([['rendered/web/feat-d/a.yaml', 'a: 2\n']]), message: 'd', author });
+    // The user's staged file is still staged, and everything x1deploy wrote is in the index as committed.
+    expect(git(dir, 'status', '--porcelain')).toBe('A  notes.txt\n');
+    expect(git(dir, 'diff', '--cached', '--name-only', third!)).toBe('notes.txt\n');
+    git(dir, 'rm', '-q', '--cached', 'notes.txt');
+    rmSync(join(dir, 'notes.txt'));
+    // Two commits in a row with no one else touching the index: the second splices the first's copy.
+    const fourth = await store.commit({ parent: third!, changes: new Map([['rendered/web/feat-a', null]]), message: 'e', author });
+    await store.commit({ parent: fourth!, changes: new Map([['rendered/web/feat-e/a.yaml', 'a: 3\n']]), message: 'f', author });
+    expectClean(dir);
+    expect(git(dir, 'ls-files', 'rendered/web')).toBe('rendered/web/feat-b/deployment.yaml\nrendered/web/feat-c/a.yaml\nrendered/web/feat-d/a.yaml\nrendered/web/feat-e/a.yaml\n');
+  });
+
   it('removes folders left empty by deleting their last file', async () => {
     const { dir, first, store } = await seeded();
     await store.commit({ parent: first, changes: new Map([['rendered/web/feat-b/deployment.yaml', null]]), message: 'rm', author });

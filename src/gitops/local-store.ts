@@ -222,6 +222,10 @@ class LocalStore implements BareStore {
   readonly #trees = new Map<string, readonly Entry[]>();
   readonly #commitTrees = new Map<string, string>();
   readonly #writtenBy = new Map<string, readonly string[]>();
+  // The index as this store last wrote it, and the file's identity then: a commit that finds the
+  // file unchanged (same inode, size and mtime: git replaces the index by rename) splices the
+  // parsed copy instead of reading and parsing 50,000 entries again.
+  #index: { readonly file: IndexFile; readonly id: string } | undefined;
 
   constructor(
     dir: string,
@@ -406,7 +410,7 @@ class LocalStore implements BareStore {
       try {
         // Everything that could stop the work tree and index from following is checked first.
         await this.#checkCheckedOutBranch();
-        await checkIndexFormat(this.#gitdir);
+        await this.#loadIndex();
         await this.#refuseOverwritingUserChanges(effects);
         await this.#moveRef(parent, oid, { author, message });
         await this.#syncWorkTree(effects, indexLock);
@@ -664,13 +668,27 @@ class LocalStore implements BareStore {
         }),
       ),
     );
-    await updateIndex(
-      this.#gitdir,
+    this.#index = await updateIndex(
+      join(this.#gitdir, 'index'),
+      await this.#loadIndex(),
       indexLock,
       removed,
       written.map((file, i) => encodeIndexEntry(file.path, file.oid, file.mode, stats[i]!)),
     );
   }
+
+  /** The index, parsed and checked to be one x1deploy can update (from memory when unchanged). */
+  async #loadIndex(): Promise<IndexFile> {
+    const path = join(this.#gitdir, 'index');
+    const id = await indexIdentity(path);
+    if (this.#index?.id === id) return this.#index.file;
+    const buf = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    const file = buf === undefined ? EMPTY_INDEX : parseIndex(buf, path);
+    this.#index = { file, id };
+    return file;  }
 }
 
 // ---- objects -----------------------------------------------------------------------------------
@@ -792,11 +810,16 @@ interface IndexFile {
   readonly starts: number[];
 }
 
-/** The repo's index is one x1deploy can update (checked before anything moves). */
-async function checkIndexFormat(gitdir: string): Promise<void> {
-  const indexFile = join(gitdir, 'index');
-  const buf = await readFile(indexFile).catch(() => undefined);
-  if (buf !== undefined) parseIndex(buf, indexFile);
+const EMPTY_INDEX: IndexFile = { buf: Buffer.alloc(12), version: 2, starts: [12] };
+
+/** Who the index file is now: a rewrite (by x1deploy or git, both replace it by rename) changes it. */
+async function indexIdentity(path: string): Promise<string> {
+  const st = await stat(path, { bigint: true }).catch(() => undefined);
+  return st === undefined ? 'none' : identityOf(st);
+}
+
+function identityOf(st: fs.BigIntStats): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 /** The index is in a form x1deploy does not write. */
@@ -812,16 +835,22 @@ function parseIndex(buf: Buffer, file: string): IndexFile {
   const version = buf.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw unsupported(`index version ${version} is not supported`);
   const count = buf.readUInt32BE(8);
-  const starts = [12];
+  const starts = new Array<number>(count + 1);
+  starts[0] = 12;
   let at = 12;
+  const last = buf.length - 20;
   for (let i = 0; i < count; i++) {
-    const [start, end] = nameAt(buf, at);
+    if (at + 62 > last) throw unsupported('it is truncated');
+    // The path ends where its length says (a NUL ends a path of 0xfff bytes or more).
+    const flags = (buf[at + 60]! << 8) | buf[at + 61]!;
+    const start = at + 62 + (flags & 0x4000 ? 2 : 0);
+    const length = flags & 0xfff;
+    const end = length < 0xfff ? start + length : buf.indexOf(0, start);
     at += (end - at + 8) & ~7;
-    starts.push(at);
-    if (start > buf.length - 20) throw unsupported('it is truncated');
+    starts[i + 1] = at;
   }
   // Extensions follow until the trailing checksum; an upper-case first letter marks an optional one.
-  while (at + 8 <= buf.length - 20) {
+  while (at + 8 <= last) {
     const sig = buf.toString('latin1', at, at + 4);
     if (!(sig[0]! >= 'A' && sig[0]! <= 'Z')) throw unsupported(`required index extension "${sig}" is not supported`);
     at += 8 + buf.readUInt32BE(at + 4);
@@ -853,17 +882,18 @@ function lowerBound(index: IndexFile, path: Buffer): number {
 /**
  * Rewrite the index with the entries at or under `removed` dropped and `added` replacing any
  * entry of the same path. Entries are found by binary search and the unchanged runs are copied as
- * bytes, so beyond one read and one write of the file the cost follows the change. Optional
- * extensions (caches git rebuilds, like the cache-tree that would now be stale) are dropped; an
- * index git could not do without is refused rather than damaged.
+ * bytes, so beyond one copy, one hash and one write of the file the cost follows the change.
+ * Optional extensions (caches git rebuilds, like the cache-tree that would now be stale) are
+ * dropped; an index git could not do without is refused rather than damaged. Returns the index as
+ * written, parsed, for the next commit.
  */
-async function updateIndex(gitdir: string, lock: Lock, removed: readonly string[], added: readonly IndexEntry[]): Promise<void> {
-  const indexFile = join(gitdir, 'index');
-  const old = await readFile(indexFile).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
-  const index = old === undefined ? { buf: Buffer.alloc(0), version: 2, starts: [12] } : parseIndex(old, indexFile);
+async function updateIndex(
+  indexFile: string,
+  index: IndexFile,
+  lock: Lock,
+  removed: readonly string[],
+  added: readonly IndexEntry[],
+): Promise<{ readonly file: IndexFile; readonly id: string }> {
   const count = index.starts.length - 1;
   const drop = new Uint8Array(count);
   const dropPath = (path: Buffer) => {
@@ -884,19 +914,27 @@ async function updateIndex(gitdir: string, lock: Lock, removed: readonly string[
       return { at: lowerBound(index, e.path), bytes: e.bytes };
     });
   const out: Buffer[] = [Buffer.alloc(12)];
-  let entries = 0;
+  // Where each entry of the new index starts, found as the pieces are laid out.
+  const starts: number[] = [];
+  let offset = 12;
   let run = 0;
   const flush = (i: number) => {
-    if (run < i) out.push(index.buf.subarray(index.starts[run], index.starts[i]));
-    entries += i - run;
+    if (run < i) {
+      out.push(index.buf.subarray(index.starts[run], index.starts[i]));
+      const shift = offset - index.starts[run]!;
+      for (let j = run; j < i; j++) starts.push(index.starts[j]! + shift);
+      offset += index.starts[i]! - index.starts[run]!;
+    }
   };
   let next = 0;
   for (let i = 0; i <= count; i++) {
     while (next < inserts.length && inserts[next]!.at === i) {
       flush(i);
       run = i;
-      out.push(inserts[next++]!.bytes);
-      entries++;
+      const bytes = inserts[next++]!.bytes;
+      out.push(bytes);
+      starts.push(offset);
+      offset += bytes.length;
     }
     if (i < count && drop[i]) {
       flush(i);
@@ -904,11 +942,13 @@ async function updateIndex(gitdir: string, lock: Lock, removed: readonly string[
     }
   }
   flush(count);
+  starts.push(offset);
   out[0]!.write('DIRC', 0, 'latin1');
   out[0]!.writeUInt32BE(index.version, 4);
-  out[0]!.writeUInt32BE(entries, 8);
-  const body = Buffer.concat(out);
-  await lock.commitTo(indexFile, Buffer.concat([body, createHash('sha1').update(body).digest()]));
+  out[0]!.writeUInt32BE(starts.length - 1, 8);
+  const body = Buffer.concat(out, offset);
+  const written = await lock.commitTo(indexFile, [body, createHash('sha1').update(body).digest()]);
+  return { file: { buf: body, version: index.version, starts }, id: identityOf(written) };
 }
 
 function pathIs(index: IndexFile, i: number, path: Buffer): boolean {
@@ -919,8 +959,11 @@ function pathIs(index: IndexFile, i: number, path: Buffer): boolean {
 // ---- files and locks -----------------------------------------------------------------------------
 
 interface Lock {
-  /** Write `content` and rename the lock file over `target` (which releases the lock). */
-  commitTo(target: string, content: string | Buffer): Promise<void>;
+  /**
+   * Write `content` and rename the lock file over `target` (which releases the lock). Answers the
+   * written file's stat, taken before the rename, so it is this write's (rename keeps the inode).
+   */
+  commitTo(target: string, content: string | Buffer | readonly Buffer[]): Promise<fs.BigIntStats>;
   release(): Promise<void>;
 }
 
@@ -949,10 +992,18 @@ async function acquireLock(file: string, holder?: string): Promise<Lock> {
   };
   return {
     async commitTo(target, content) {
-      await handle.writeFile(content);
+      if (Array.isArray(content)) {
+        const parts = content as Buffer[];
+        const { bytesWritten } = await handle.writev(parts);
+        // A short write (rare for a regular file) is redone whole.
+        const total = parts.reduce((n, b) => n + b.length, 0);
+        if (bytesWritten !== total) await handle.write(Buffer.concat(parts).subarray(bytesWritten), 0, total - bytesWritten, bytesWritten);
+      } else await handle.writeFile(content as string | Buffer);
+      const written = await handle.stat({ bigint: true });
       await close();
       await rename(file, target);
       held = false;
+      return written;
     },
     async release() {
       await close();
