@@ -140,6 +140,13 @@ if (scenario === 'seed') {
   });
   if (serveChild.status !== 0) throw new Error(`serve bench failed:\n${serveChild.stderr}`);
   const serve50 = JSON.parse(serveChild.stdout) as { all_landed: boolean; remote: { commits: number; pushes: number } };
+  // Issue #13's scale figures (paired ratios, 10,000 previews, cold, remote, concurrent), in their own processes.
+  const scaleChild = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'scale-bench.ts')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (scaleChild.status !== 0) throw new Error(`scale bench failed:\n${scaleChild.stderr}`);
+  const scale = JSON.parse(scaleChild.stdout) as Record<string, any>;
   const cold = coldStart();
   const results = {
     when: new Date().toISOString(),
@@ -156,6 +163,7 @@ if (scenario === 'seed') {
     status_100: status100,
     cold_start: cold,
     serve_50_mcp_deploys: serve50,
+    scale,
   };
   const peak = Math.max(...Object.values(results.peak_rss_mb));
   const targets = {
@@ -169,6 +177,15 @@ if (scenario === 'seed') {
     'status of 100 previews: one list call per kind (≤ 7), all 100 answered': status100.api_calls_per_look <= 7 && status100.ready === 100,
     '50 concurrent MCP deploys through one server all land, in fewer commits and pushes than deploys':
       serve50.all_landed && serve50.remote.commits < 50 && serve50.remote.pushes < 50,
+    'cold local deploy ≤ 6× the git floor (1,000 previews)': scale.cold_deploy.ratio <= 6,
+    'warm deploy at 10,000 ≤ 1.2× at 1,000 (paired)': scale.warm_deploy.ratio <= 1.2,
+    'remote deploy at 1,000 ≤ 1.2× an empty remote (paired), objects pushed = written':
+      scale.remote_deploy.ratio <= 1.2 && scale.remote_deploy.objects_pushed_equal_written,
+    '10 concurrent deploys to one remote ≤ 3× one': scale.concurrent_10.ratio <= 3,
+    'list at 10,000 ≤ 1 s warm': scale.list.warm_ms.median <= 1000,
+    're-render of 1,000 ≤ 2.5 s': scale.rerender_1000.ms <= 2500,
+    'peak RSS of a re-render of 10,000 ≤ 300 MB': scale.rerender_10000.peak_rss_mb <= 300,
+    'seeding 10,000 previews < 60 s': scale.seed_10k.seconds < 60,
   };
   console.log(JSON.stringify(results, null, 2));
   for (const [what, ok] of Object.entries(targets)) console.log(`${ok ? 'met   ' : 'MISSED'}  ${what}`);
