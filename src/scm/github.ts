@@ -5,9 +5,6 @@
 // here from a server answer is passed through `redact`, and octokit redacts the header in its errors.
 
 import { createHash } from 'node:crypto';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
 import { BranchListingError, type BranchListing, type BranchSource } from './branch-source.js';
 import { displayUrl, redact } from '../spec/index.js';
 import { MemoryEtagCache, type EtagCache } from './etag-cache.js';
@@ -76,12 +73,21 @@ export class InvalidCommentMarkerError extends X1Error {
   }
 }
 
-const PluggedOctokit = Octokit.plugin(retry, throttling);
-type GitHubOctokit = InstanceType<typeof PluggedOctokit>;
+type GitHubOctokit = Awaited<ReturnType<typeof createOctokit>>;
 
 const consoleLog: ScmLog = { warn: (message) => console.warn(`x1deploy: ${message}`) };
 
-function createOctokit(options: GitHubOptions): GitHubOctokit {
+/**
+ * octokit is loaded on the first GitHub call, not with this module: a deploy to a plain git repo
+ * (or one that never reaches GitHub) does not pay for it at start-up.
+ */
+async function createOctokit(options: GitHubOptions) {
+  const [{ retry }, { throttling }, { Octokit }] = await Promise.all([
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
+    import('@octokit/rest'),
+  ]);
+  const PluggedOctokit = Octokit.plugin(retry, throttling);
   const log = options.log ?? consoleLog;
   const warn = (message: unknown) => log.warn(redact(String(message), [options.token]));
   const errorRetries = options.retry?.errorRetries ?? 3;
@@ -151,7 +157,7 @@ interface Page {
  * branch array, and the whole must not be empty.
  */
 export class GitHubBranchSource implements BranchSource {
-  private readonly octokit: GitHubOctokit;
+  readonly #octokit: Promise<GitHubOctokit>;
   private readonly webHost: string;
   private readonly cache: EtagCache;
   private readonly apiOrigin: string;
@@ -161,7 +167,8 @@ export class GitHubBranchSource implements BranchSource {
   private readonly log: ScmLog;
 
   constructor(options: GitHubBranchSourceOptions) {
-    this.octokit = createOctokit(options);
+    this.#octokit = createOctokit(options);
+    this.#octokit.catch(() => undefined);
     this.log = options.log ?? consoleLog;
     this.webHost = gitHubWebHost(options);
     this.cache = options.etagCache ?? new MemoryEtagCache();
@@ -196,7 +203,7 @@ export class GitHubBranchSource implements BranchSource {
 
   private async walkPages(shown: string, { owner, repo }: RepoCoordinates, counter: { requests: number }): Promise<BranchListing> {
     const truncated = (detail: string) => new BranchListingError(shown, 'truncated', detail);
-    let url: string = this.octokit.request.endpoint('GET /repos/{owner}/{repo}/branches', { owner, repo, per_page: PER_PAGE }).url;
+    let url: string = (await this.#octokit).request.endpoint('GET /repos/{owner}/{repo}/branches', { owner, repo, per_page: PER_PAGE }).url;
     const branches = new Set<string>();
     const visited = new Set<string>();
     let notModified = true;
@@ -240,7 +247,7 @@ export class GitHubBranchSource implements BranchSource {
     const hit = this.cache.get(key);
     const cached = hit !== undefined && isStringArray(hit.body) ? { ...hit, body: hit.body } : undefined;
     try {
-      const response = await this.octokit.request({
+      const response = await (await this.#octokit).request({
         method: 'GET',
         url,
         headers: cached === undefined ? {} : { 'if-none-match': cached.etag },
@@ -408,11 +415,13 @@ interface OpenPull {
 }
 
 export class GitHubPullRequests {
-  private readonly octokit: GitHubOctokit;
+  readonly #octokit: Promise<GitHubOctokit>;
   private readonly secrets: readonly (string | undefined)[];
 
   constructor(options: GitHubOptions) {
-    this.octokit = createOctokit(options);
+    this.#octokit = createOctokit(options);
+    // Observed now, so a failed load is not an unhandled rejection before the first call awaits it.
+    this.#octokit.catch(() => undefined);
     this.secrets = [options.token];
   }
 
@@ -422,7 +431,7 @@ export class GitHubPullRequests {
     const existing = await this.findOpenPull(owner, repo, head);
     if (existing !== undefined) return this.updatePull(owner, repo, existing, args);
     try {
-      const created = await this.octokit.rest.pulls.create({ owner, repo, head, base, title, body });
+      const created = await (await this.#octokit).rest.pulls.create({ owner, repo, head, base, title, body });
       return { number: created.data.number, url: created.data.html_url, created: true };
     } catch (error) {
       // 422 is also "a pull request already exists": another run opened it since we looked.
@@ -446,7 +455,8 @@ export class GitHubPullRequests {
     const body = args.body.includes(marker) ? args.body : `${marker}\n${args.body}`;
     const operation = `comment on ${owner}/${repo}#${pull.number}`;
     try {
-      const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      const octokit = await this.#octokit;
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, {
         owner,
         repo,
         issue_number: pull.number,
@@ -457,10 +467,10 @@ export class GitHubPullRequests {
       if (ours !== undefined) {
         const refOf = (changed: boolean) => ({ pullNumber: pull.number, commentId: ours.id, url: ours.html_url, created: false, changed });
         if (ours.body === body) return refOf(false);
-        await this.octokit.rest.issues.updateComment({ owner, repo, comment_id: ours.id, body });
+        await (await this.#octokit).rest.issues.updateComment({ owner, repo, comment_id: ours.id, body });
         return refOf(true);
       }
-      const created = await this.octokit.rest.issues.createComment({ owner, repo, issue_number: pull.number, body });
+      const created = await (await this.#octokit).rest.issues.createComment({ owner, repo, issue_number: pull.number, body });
       return { pullNumber: pull.number, commentId: created.data.id, url: created.data.html_url, created: true, changed: true };
     } catch (error) {
       throw this.requestError(operation, error);
@@ -475,11 +485,11 @@ export class GitHubPullRequests {
     const { owner, repo, environment, sha } = args;
     const operation = `deployment of ${environment} in ${owner}/${repo}`;
     try {
-      const { data: found } = await this.octokit.rest.repos.listDeployments({ owner, repo, sha, environment, per_page: 1 });
+      const { data: found } = await (await this.#octokit).rest.repos.listDeployments({ owner, repo, sha, environment, per_page: 1 });
       let id = found[0]?.id;
       const created = id === undefined;
       if (id === undefined) {
-        const made = await this.octokit.rest.repos.createDeployment({
+        const made = await (await this.#octokit).rest.repos.createDeployment({
           owner,
           repo,
           ref: sha,
@@ -494,7 +504,7 @@ export class GitHubPullRequests {
         if (!('id' in made.data)) throw new Error(`GitHub did not create the deployment: ${made.data.message ?? 'no id'}`);
         id = made.data.id;
       }
-      await this.octokit.rest.repos.createDeploymentStatus({
+      await (await this.#octokit).rest.repos.createDeploymentStatus({
         owner,
         repo,
         deployment_id: id,
@@ -511,7 +521,7 @@ export class GitHubPullRequests {
 
   private async findOpenPull(owner: string, repo: string, head: string): Promise<OpenPull | undefined> {
     try {
-      const { data } = await this.octokit.rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${head}`, per_page: 100 });
+      const { data } = await (await this.#octokit).rest.pulls.list({ owner, repo, state: 'open', head: `${owner}:${head}`, per_page: 100 });
       // The filter is GitHub's; checking it again costs nothing and keeps a mis-filtered answer
       // (a head without "owner:" is silently ignored by GitHub) from pointing at someone else's PR.
       return data.find(
@@ -526,7 +536,7 @@ export class GitHubPullRequests {
     const ref = { number: pull.number, url: pull.html_url, created: false };
     if (pull.title === args.title && (pull.body ?? '') === args.body && pull.base.ref === args.base) return ref;
     try {
-      await this.octokit.rest.pulls.update({
+      await (await this.#octokit).rest.pulls.update({
         owner,
         repo,
         pull_number: pull.number,
