@@ -3,6 +3,7 @@
 // rejects as not-fast-forward surfaces as StaleHeadError, so the caller plans again against the
 // new tip (never a blind replay). The token is sent as a header: never on a command line, never
 // logged, and without the extra 401 round trip an onAuth callback costs.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -95,6 +96,9 @@ async function remoteDefaultBranch(url: string, headers: Record<string, string>,
   return target?.replace(/^refs\/heads\//, '') ?? 'main';
 }
 
+/** The cache clone whose lock the current async call chain holds (inside exclusive()). */
+const holding = new AsyncLocalStorage<string>();
+
 class RemoteStore implements GitopsStore {
   readonly #local: BareStore;
 
@@ -113,9 +117,23 @@ class RemoteStore implements GitopsStore {
     return CheckedHttpClient.withTimeout(this.timeoutMs);
   }
 
+  /**
+   * Run a whole read-plan-write attempt holding the cache lock: processes sharing this cache clone
+   * (one machine's agents) take turns instead of colliding at the server and backing off.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (holding.getStore() === this.gitdir) return work();
+    return withCacheLock(this.gitdir, () => holding.run(this.gitdir, work));
+  }
+
+  /** The cache lock, unless this call runs inside exclusive() already. */
+  #locked<T>(work: () => Promise<T>): Promise<T> {
+    return holding.getStore() === this.gitdir ? work() : withCacheLock(this.gitdir, work);
+  }
+
   /** Fetch the remote tip and point the cache's branch at it. */
   head(): Promise<string> {
-    return withCacheLock(this.gitdir, () => this.#fetchTip());
+    return this.#locked(() => this.#fetchTip());
   }
 
   async #fetchTip(): Promise<string> {
@@ -158,7 +176,7 @@ class RemoteStore implements GitopsStore {
 
   /** Success means the server accepted exactly this commit as the new tip of the branch. */
   commit(request: CommitRequest): Promise<string | undefined> {
-    return withCacheLock(this.gitdir, async () => {
+    return this.#locked(async () => {
       const oid = await this.#local.commit(request);
       if (oid === undefined) return undefined;
       await this.#push(oid, this.branch, false, request.parent);
@@ -167,7 +185,7 @@ class RemoteStore implements GitopsStore {
   }
 
   proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
-    return withCacheLock(this.gitdir, async () => {
+    return this.#locked(async () => {
       const oid = await this.#local.proposeCommit(request);
       if (oid === undefined) return undefined;
       // A proposal branch holds one proposal: a newer one replaces it.
@@ -177,7 +195,7 @@ class RemoteStore implements GitopsStore {
   }
 
   branchHead(name: string): Promise<string | undefined> {
-    return withCacheLock(this.gitdir, () => this.#branchHead(name));
+    return this.#locked(() => this.#branchHead(name));
   }
 
   async #branchHead(name: string): Promise<string | undefined> {
@@ -215,7 +233,7 @@ class RemoteStore implements GitopsStore {
       });
     const found = new Map<string, string>();
     // branchHead fetches each one, so its records can be read from the cache.
-    await withCacheLock(this.gitdir, async () => {
+    await this.#locked(async () => {
       for (const ref of refs.map((r) => r.ref.replace(/^refs\/heads\//, '')).sort()) {
         const oid = await this.#branchHead(ref);
         if (oid) found.set(ref, oid);

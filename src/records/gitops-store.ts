@@ -50,6 +50,11 @@ export interface GitopsStore {
    * undefined when the changes change nothing.
    */
   proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined>;
+  /**
+   * Run one read-plan-write attempt so that no other process sharing this store writes meanwhile
+   * (optional: a remote's cache clone shared by one machine's processes).
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
   /** The commit a branch points at, or undefined when there is no such branch. */
   branchHead(name: string): Promise<string | undefined>;
   /** The branches whose names start with `prefix`, with their commits (readable through this store). */

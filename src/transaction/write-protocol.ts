@@ -57,7 +57,8 @@ export async function withFreshTip<T>(
 ): Promise<T> {
   if (isTransactingStore(store)) return store.transact(attempt, maxAttempts);
   try {
-    return await pRetry(async () => attempt(await RepoSnapshot.atHead(store)), {
+    const once = async () => attempt(await RepoSnapshot.atHead(store));
+    return await pRetry(() => (store.exclusive ? store.exclusive(once) : once()), {
       retries: maxAttempts - 1,
       factor: 2,
       minTimeout: 25,
