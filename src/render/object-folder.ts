@@ -1,6 +1,6 @@
 // A folder of generated objects plus the kustomization.yaml that lists them, so `kubectl
 // kustomize` (and Flux, and Argo CD) build the folder as it is.
-import { stringify } from 'yaml';
+import { manifestYaml } from './manifest-yaml.js';
 
 /** Files by repo-relative path. */
 export type RenderedFiles = Map<string, string>;
@@ -20,12 +20,12 @@ export function objectFolder(
   for (const object of objects) {
     const file = fileName(object);
     names.push(file);
-    files.set(`${dir}/${file}`, header + stringify(object, { lineWidth: 0 }));
+    files.set(`${dir}/${file}`, header + manifestYaml(object));
   }
   names.sort();
   files.set(
     `${dir}/kustomization.yaml`,
-    header + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }, { lineWidth: 0 }),
+    header + manifestYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names }),
   );
   return files;
 }
