@@ -187,7 +187,7 @@ async function concurrent10(small: string) {
     // Ten machines: each process has a cache of its own, warmed first.
     const caches = Array.from({ length: 10 }, (_, i) => join(root, `cache-${i}`));
     await Promise.all(caches.map((cache, i) => deploy(1000 + i, cache)));
-    let t = performance.now();
+    const t = performance.now();
     await Promise.all(caches.map((cache, i) => deploy(1100 + i, cache)));
     const separate = performance.now() - t;
     const a = spread(together);
