@@ -1,41 +1,27 @@
 // Group commit (what `serve` does with concurrent writes): the waiting requests are planned one
 // after another against the tip plus the changes planned before them, and land as one commit and
 // one push; each caller gets its own answer. Against a real smart-HTTP git server.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deleteBranchDeploy, deployBranch, listBranchDeploys } from '../src/deploy/index.js';
 import { openRemoteStore } from '../src/gitops/index.js';
 import { grantDeploy } from '../src/owners/index.js';
 import { StaleHeadError, type GitopsStore } from '../src/records/index.js';
 import { groupCommits } from '../src/transaction/index.js';
-import { startGitHttpServer, type GitHttpServer } from './support/git-http-server.js';
-import { FIXED_NOW, git, makeWorkspaceRepo, request, storeWith, tempDir, updateWorkspaceConfig } from './support/workspace-repo.js';
+import { gitServerForSuite, servedWorkspace } from './support/served-workspace.js';
+import { FIXED_NOW, git, request, storeWith, tempDir } from './support/workspace-repo.js';
 
 const sha = (i: number) => i.toString(16).padStart(40, 'a');
 
 describe('group commit', () => {
-  let server: GitHttpServer;
-  let root: string;
-
-  beforeAll(async () => {
-    root = tempDir();
-    server = await startGitHttpServer(root);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const suite = gitServerForSuite();
 
   /** A served bare copy of a fresh workspace, its remote store, and the bare repo's folder. */
   async function served(name: string, maxBranchDeploys = 100) {
-    const { dir, store } = await makeWorkspaceRepo();
-    await updateWorkspaceConfig(store, (ws) => ({ ...ws, limits: { ...ws.limits, maxBranchDeploys } }));
-    const bare = join(root, `${name}.git`);
-    execFileSync('git', ['clone', '-q', '--bare', dir, bare]);
-    return { bare, store: await openRemoteStore(server.url(`${name}.git`), { cacheDir: tempDir() }) };
+    const { url, bare } = await servedWorkspace(suite, name, maxBranchDeploys);
+    return { bare, store: await openRemoteStore(url, { cacheDir: tempDir() }) };
   }
-  const pushes = (name: string) => server.requests.filter((r) => r.method === 'POST' && r.path === `/${name}.git/git-receive-pack`).length;
+  const pushes = (name: string) => suite.server.requests.filter((r) => r.method === 'POST' && r.path === `/${name}.git/git-receive-pack`).length;
 
   it('20 concurrent deploys land in fewer commits than requests, one push per commit, each answered with the commit holding its version', async () => {
     const { bare, store } = await served('many');

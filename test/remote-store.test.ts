@@ -1,24 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deployBranch } from '../src/deploy/index.js';
 import { openRemoteStore } from '../src/gitops/index.js';
-import { startGitHttpServer } from './support/git-http-server.js';
-import { git, makeWorkspaceRepo, request, tempDir, updateWorkspaceConfig } from './support/workspace-repo.js';
+import { gitServerForSuite, servedWorkspace } from './support/served-workspace.js';
+import { git, request, tempDir } from './support/workspace-repo.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-/** A bare repo served over smart HTTP, seeded with a workspace where agent-7 may deploy api. */
-async function servedWorkspace(server: Awaited<ReturnType<typeof startGitHttpServer>>, root: string, name: string, maxBranchDeploys = 10) {
-  const { dir, store } = await makeWorkspaceRepo();
-  if (maxBranchDeploys !== 10) await updateWorkspaceConfig(store, (ws) => ({ ...ws, limits: { ...ws.limits, maxBranchDeploys } }));
-  const bare = join(root, `${name}.git`);
-  execFileSync('git', ['clone', '-q', '--bare', dir, bare]);
-  return server.url(`${name}.git`);
-}
 
 function runDeploy(url: string, sha: string, cacheDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -35,24 +26,15 @@ function runDeploy(url: string, sha: string, cacheDir: string): Promise<{ code: 
 }
 
 describe('remote gitops repo over smart HTTP (git http-backend)', () => {
-  let server: Awaited<ReturnType<typeof startGitHttpServer>>;
-  let root: string;
-
-  beforeAll(async () => {
-    root = tempDir();
-    server = await startGitHttpServer(root);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const suite = gitServerForSuite();
 
   it('deploys through a cache clone and pushes one commit', async () => {
-    const url = await servedWorkspace(server, root, 'one');
+    const { url } = await servedWorkspace(suite, 'one');
     const store = await openRemoteStore(url, { cacheDir: tempDir() });
     expect(store.branch).toBe('main');
     const { answer, commit } = await deployBranch(store, request(), { agent: 'agent-7' });
     expect(answer.version).toBe(1);
-    const bare = join(root, 'one.git');
+    const bare = join(suite.root, 'one.git');
     expect(git(bare, 'rev-parse', 'main')).toBe(commit);
     expect(git(bare, 'log', '-1', '--format=%(trailers:key=X1-Version,valueonly)', 'main')).toBe('1');
     // A second store (another machine's cache) sees it and plans on top of it.
@@ -63,7 +45,7 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
   });
 
   it('20 concurrent deploys from separate processes all land: 20 versions, no lost update, fsck clean', async () => {
-    const url = await servedWorkspace(server, root, 'race');
+    const { url } = await servedWorkspace(suite, 'race');
     const caches = Array.from({ length: 20 }, (_, i) => {
       const d = join(tempDir(), `cache-${i}`);
       mkdirSync(d);
@@ -80,7 +62,7 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
     const versions = results.map((r) => JSON.parse(r.stdout).version).sort((a, b) => a - b);
     expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
 
-    const bare = join(root, 'race.git');
+    const bare = join(suite.root, 'race.git');
     const slug = JSON.parse(results[0]!.stdout).slug;
     const record = parse(git(bare, 'show', `main:apps/api/branches/${slug}/deploy.yaml`));
     expect(record.versions).toHaveLength(20);
@@ -93,7 +75,7 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
   }, 360_000);
 
   it('10 concurrent deploys sharing one cache clone all land, and every reported commit is on the server branch', async () => {
-    const url = await servedWorkspace(server, root, 'shared');
+    const { url } = await servedWorkspace(suite, 'shared');
     const cache = join(tempDir(), 'shared-cache');
     mkdirSync(cache);
     const shas = Array.from({ length: 10 }, (_, i) => (i + 1).toString(16).padStart(40, 'd'));
@@ -102,7 +84,7 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
       if (r.code !== 0) console.error(r.stdout, r.stderr);
       expect(r.code).toBe(0);
     }
-    const bare = join(root, 'shared.git');
+    const bare = join(suite.root, 'shared.git');
     const onServer = new Set(git(bare, 'rev-list', 'main').split('\n'));
     const reported = results.map((r) => JSON.parse(r.stdout).commit as string);
     for (const commit of reported) expect(onServer.has(commit)).toBe(true);
@@ -117,14 +99,14 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
   }, 360_000);
 
   it('a push sends the objects the commit wrote and no more, however big the repo', async () => {
-    const url = await servedWorkspace(server, root, 'sized', 100);
+    const { url } = await servedWorkspace(suite, 'sized', 100);
     const store = await openRemoteStore(url, { cacheDir: tempDir() });
     // 30 previews, so a walk of the whole tree would send far more than a commit writes.
     for (let i = 0; i < 30; i++) await deployBranch(store, request({ branch: `feat/p${i}`, commit_sha: (i + 1).toString(16).padStart(40, 'b') }), { agent: 'agent-7' });
-    const pushes = () => server.requests.filter((r) => r.method === 'POST' && r.path === '/sized.git/git-receive-pack');
+    const pushes = () => suite.server.requests.filter((r) => r.method === 'POST' && r.path === '/sized.git/git-receive-pack');
     const before = pushes().length;
     const { commit } = await deployBranch(store, request({ branch: 'feat/p3', commit_sha: 'f'.repeat(40) }), { agent: 'agent-7' });
-    const bare = join(root, 'sized.git');
+    const bare = join(suite.root, 'sized.git');
     expect(git(bare, 'rev-parse', 'main')).toBe(commit);
     const sent = pushes().slice(before);
     expect(sent).toHaveLength(1);
@@ -137,7 +119,7 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
 
   it('refuses credentials in the URL and names no token in errors', async () => {
     await expect(openRemoteStore('https://user:secret-pw@example.invalid/x.git')).rejects.toThrow(/credentials in the URL are refused/);
-    const err = await openRemoteStore(server.url('missing.git'), { cacheDir: tempDir(), token: 'tok-123' }).catch((e) => e);
+    const err = await openRemoteStore(suite.server.url('missing.git'), { cacheDir: tempDir(), token: 'tok-123' }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(String(err.message)).not.toContain('tok-123');
   });
