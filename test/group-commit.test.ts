@@ -103,6 +103,30 @@ describe('group commit', () => {
     expect((await listBranchDeploys(store)).map((p) => `${p.app} ${p.branch}`).sort()).toEqual(['api feat/a', 'api feat/gone', 'web feat/r']);
   });
 
+  it('a request that plans too long loses its turn: the others land, and it plans again in a later group', async () => {
+    const { bare, store } = await served('slow');
+    const grouped = groupCommits(store, { turnMs: 150 });
+    let tries = 0;
+    const slow = grouped.transact(async (snapshot) => {
+      // Stuck on its first try (a slow read, say); quick on the next.
+      if (tries++ === 0) await new Promise((r) => setTimeout(r, 1500));
+      const grants = (await snapshot.store.readFile(snapshot.commit, 'grants.yaml'))!;
+      return snapshot.store.commit({
+        parent: snapshot.commit,
+        changes: new Map([['grants.yaml', `${grants}# slow\n`]]),
+        message: 'slow change',
+        author: { name: 'owner', email: 'owner@example.com', timestamp: 1 },
+      });
+    }, 5);
+    await new Promise((r) => setTimeout(r, 20));
+    const quick = await deployBranch(grouped, request({ branch: 'feat/quick', commit_sha: sha(1) }), { agent: 'agent-7' });
+    const slowCommit = await slow;
+    expect(tries).toBe(2);
+    // The quick deploy did not wait for the slow one: it landed first, and the slow change on top of it.
+    expect(git(bare, 'rev-parse', `${slowCommit}~1`)).toBe(quick.commit);
+    expect(git(bare, 'show', 'main:grants.yaml')).toMatch(/# slow$/);
+  });
+
   it('when another writer moves the tip under a group, every request of the group plans again and lands', async () => {
     const { bare, store } = await served('moved');
     let outsideWrites = 0;

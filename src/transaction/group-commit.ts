@@ -26,6 +26,12 @@ export interface GroupCommitOptions {
   readonly maxGroup?: number;
   /** Told of each group's commit: how many requests it answered. */
   readonly onGroup?: (size: number) => void;
+  /**
+   * How long one request may plan before the group goes on without it (default 60 s): a request
+   * stuck on a slow read must not hold up every other caller. If it stages later, it finds its turn
+   * over and plans again in a later group.
+   */
+  readonly turnMs?: number;
 }
 
 class GroupConflictError extends X1Error {
@@ -138,7 +144,10 @@ export class GroupCommitStore implements TransactingStore {
         void this.#run();
       },
     );
-    await Promise.race([staged, settled]);
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.turnMs ?? 60_000)));
+    await Promise.race([staged, settled, overdue]);
+    clearTimeout(timer);
     group.turn = undefined;
     group.endTurn = undefined;
   }
