@@ -718,7 +718,13 @@ class ObjectWriter {
   write(type: string, content: Buffer, oid = hashObject(type, content)): string {
     this.oids.push(oid);
     // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
-    const data = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 });
+    const raw = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
+    // Kept as an exact copy of its own: zlib's output is a view of a larger chunk, and a small
+    // Buffer shares an 8 KiB slab with garbage; every write still queued would hold either (a
+    // re-render of 10,000 previews queues 60,000).
+    const deflated = deflateSync(raw, { level: 1, chunkSize: Math.max(64, raw.length + 64) });
+    const data = Buffer.allocUnsafeSlow(deflated.length);
+    deflated.copy(data);
     const folder = join(this.gitdir, 'objects', oid.slice(0, 2));
     const file = join(folder, oid.slice(2));
     const tmp = join(folder, `tmp_obj_${process.pid}_${ObjectWriter.#seq++}`);
