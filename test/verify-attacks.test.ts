@@ -84,7 +84,9 @@ function commitByHand(files: Record<string, string | null>, message = 'Hand-made
       writeFileSync(full, text);
     }
   }
-  git(dir, 'add', '-A');
+  // Only the paths written: a plain `git add -A` would re-read files git thinks racily clean (written
+  // in the same second as the index), through whatever .gitattributes the change itself sets.
+  git(dir, 'add', '-A', '--', ...Object.keys(files));
   git(dir, '-c', 'user.name=mallory', '-c', 'user.email=mallory@example.com', 'commit', '-qm', message);
 }
 
