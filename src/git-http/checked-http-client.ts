@@ -80,9 +80,10 @@ export class RedirectRefusedError extends Error {
   }
 }
 
-async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
+/** A request's or an answer's body, read whole. */
+export async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array[]> {
   const parts: Uint8Array[] = [];
-  for await (const part of body) parts.push(part);
+  if (body) for await (const part of body) parts.push(part);
   return parts;
 }
 

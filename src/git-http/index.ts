@@ -1,2 +1,2 @@
 // Git over smart HTTP: one checked client for every git request x1deploy makes.
-export { CheckedHttpClient, RedirectRefusedError, gitAuthHeaders } from './checked-http-client.js';
+export { CheckedHttpClient, RedirectRefusedError, collect, gitAuthHeaders } from './checked-http-client.js';

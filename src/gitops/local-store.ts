@@ -410,10 +410,10 @@ class LocalStore implements BareStore {
       try {
         // Everything that could stop the work tree and index from following is checked first.
         await this.#checkCheckedOutBranch();
-        await this.#loadIndex();
+        const index = await this.#loadIndex();
         await this.#refuseOverwritingUserChanges(effects);
         await this.#moveRef(parent, oid, { author, message });
-        await this.#syncWorkTree(effects, indexLock);
+        await this.#syncWorkTree(effects, indexLock, index);
       } finally {
         await indexLock.release();
       }
@@ -492,7 +492,7 @@ class LocalStore implements BareStore {
     await this.#diff(await this.#treeOf(dead.from), await this.#treeOf(dead.to), '', effects);
     const indexLock = await acquireLock(join(this.#gitdir, 'index.lock'));
     try {
-      await this.#syncWorkTree(effects, indexLock);
+      await this.#syncWorkTree(effects, indexLock, await this.#loadIndex());
     } finally {
       await indexLock.release();
     }
@@ -646,7 +646,7 @@ class LocalStore implements BareStore {
   }
 
   /** Make the work tree and the index match the new HEAD at the changed paths (and only there). */
-  async #syncWorkTree({ removed: all, written }: Effects, indexLock: Lock): Promise<void> {
+  async #syncWorkTree({ removed: all, written }: Effects, indexLock: Lock, index: IndexFile): Promise<void> {
     const dir = this.#dir;
     // A folder that loses its last file is itself in `removed`, so no empty folder is left
     // behind; its files are dropped so no two removals race on the same subtree. A removed folder
@@ -670,7 +670,7 @@ class LocalStore implements BareStore {
     );
     this.#index = await updateIndex(
       join(this.#gitdir, 'index'),
-      await this.#loadIndex(),
+      index,
       indexLock,
       removed,
       written.map((file, i) => encodeIndexEntry(file.path, file.oid, file.mode, stats[i]!)),

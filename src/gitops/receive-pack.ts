@@ -6,7 +6,7 @@
 // on the server, as `git push --force-with-lease` does.
 import * as fs from 'node:fs';
 import git from 'isomorphic-git';
-import { CheckedHttpClient } from '../git-http/index.js';
+import { CheckedHttpClient, collect } from '../git-http/index.js';
 
 export interface RefUpdate {
   /** refs/heads/… */
@@ -81,7 +81,7 @@ function pktLine(payload: string): Buffer {
 /** The payloads of a pkt-line stream, newline trimmed (flush-pkts skipped). */
 function pktLines(buf: Buffer): string[] {
   const out: string[] = [];
-  for (let at = 0; at + 4 <= buf.length; ) {
+  for (let at = 0; at + 4 <= buf.length;) {
     const length = parseInt(buf.toString('latin1', at, at + 4), 16);
     if (Number.isNaN(length)) throw new Error('the server answered something other than pkt-lines');
     if (length < 4) {
@@ -92,10 +92,4 @@ function pktLines(buf: Buffer): string[] {
     at += length;
   }
   return out;
-}
-
-async function collect(body: AsyncIterableIterator<Uint8Array> | undefined): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  if (body) for await (const chunk of body) chunks.push(chunk);
-  return chunks;
 }

@@ -9,14 +9,11 @@ import { stringify } from 'yaml';
 /** The YAML of one manifest (a trailing newline included). */
 export function manifestYaml(object: unknown): string {
   if (!plainShape(object)) return stringify(object, { lineWidth: 0 });
+  if (isEmpty(object)) return Array.isArray(object) ? '[]\n' : '{}\n';
   const lines: string[] = [];
-  if (isMap(object)) {
-    if (Object.keys(definedEntries(object)).length === 0) return '{}\n';
-    emitMap(object, 0, lines);
-  } else if (Array.isArray(object)) {
-    if (object.length === 0) return '[]\n';
-    emitSeq(object, 0, lines);
-  } else {
+  if (isMap(object)) emitMap(object, 0, lines);
+  else if (Array.isArray(object)) emitSeq(object, 0, lines);
+  else {
     lines.push(scalar(object as Scalar));
   }
   return `${lines.join('\n')}\n`;
@@ -25,7 +22,6 @@ export function manifestYaml(object: unknown): string {
 type Scalar = string | number | boolean | null;
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const definedEntries = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
 const isEmpty = (v: unknown) => (Array.isArray(v) ? v.length === 0 : isMap(v) && Object.values(v).every((x) => x === undefined));
 
 /**

@@ -213,7 +213,7 @@ export class GroupCommitStore implements TransactingStore {
   }
 
   async proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
-    const overlay = OVERLAY_ID.test(request.parent) ? this.#overlayAt(request.parent)! : undefined;
+    const overlay = this.#overlayAt(request.parent);
     if (!overlay) return this.inner.proposeCommit(request);
     // A proposal is a commit on the real tip: it can be made only before the group has staged
     // anything (else it plans again, first in the next group).
@@ -246,6 +246,7 @@ function groupAuthor(authors: readonly CommitAuthor[]): CommitAuthor {
   const first = authors[0]!;
   const timestamps = authors.flatMap((a) => (a.timestamp === undefined ? [] : [a.timestamp]));
   const when = timestamps.length > 0 ? new Date(Math.max(...timestamps) * 1000) : new Date();
-  if (authors.every((a) => a.name === first.name && a.email === first.email)) return { ...first, timestamp: Math.floor(when.getTime() / 1000) };
+  if (authors.every((a) => a.name === first.name && a.email === first.email))
+    return { ...first, timestamp: Math.floor(when.getTime() / 1000) };
   return systemCommitter('serve', when);
 }
