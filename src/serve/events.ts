@@ -141,6 +141,7 @@ export interface Watcher {
  */
 export function watchPreviews(log: EventLog, read: () => Promise<LiveStatus[]>, intervalMs: number, deletedHere: Set<string>): Watcher {
   let last: Map<string, LiveStatus> | undefined;
+  const vanished = new Map<string, LiveStatus>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
@@ -152,10 +153,17 @@ export function watchPreviews(log: EventLog, read: () => Promise<LiveStatus[]>, 
             log.append(type, status, { state: status.state, reason: status.reason, fix: status.fix, version: status.version, url: status.url });
           }
         }
+        // A preview gone since the last look was reaped unless the service deleted it. The service
+        // says so once its delete has answered, which can come after the look that finds it gone:
+        // so a gone preview is judged at the next look.
+        for (const [key, gone] of vanished) {
+          vanished.delete(key);
+          if (now.has(key)) continue;
+          if (!deletedHere.delete(key)) log.append('dev.x1deploy.preview.reaped', gone, { version: gone.version, url: gone.url });
+        }
         for (const [key, gone] of last) {
           if (now.has(key)) continue;
-          if (deletedHere.delete(key)) continue;
-          log.append('dev.x1deploy.preview.reaped', gone, { version: gone.version, url: gone.url });
+          if (!deletedHere.delete(key)) vanished.set(key, gone);
         }
       }
       last = now;
