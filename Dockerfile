@@ -14,13 +14,13 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 # its production dependencies at the lockfile's versions.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json ./
 COPY src src
 COPY charts-src charts-src
 COPY imports imports
 COPY templates templates
-COPY scripts/install-packed.sh scripts/install-packed.sh
-# npm ci runs "prepare", which compiles to dist/.
+COPY scripts/install-packed.sh scripts/bundle-cli.mjs scripts/
+# npm ci runs "prepare", which bundles the CLI into dist/cli/.
 RUN npm ci --no-audit --no-fund \
  && npm pack --silent --pack-destination /tmp \
  && sh scripts/install-packed.sh /tmp/x1deploy-*.tgz package-lock.json /opt/x1deploy
@@ -35,5 +35,5 @@ ENV NODE_ENV=production \
     X1DEPLOY_CACHE_DIR=/tmp/x1deploy-cache
 USER 65532:65532
 WORKDIR /tmp
-ENTRYPOINT ["node", "/opt/x1deploy/dist/src/cli/main.js"]
+ENTRYPOINT ["node", "/opt/x1deploy/dist/cli/x1deploy.js"]
 CMD ["--help"]

@@ -199,7 +199,7 @@ if (scenario === 'seed') {
 function coldStart() {
   const built = spawnSync('npm', ['run', '--silent', 'build'], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`build failed:\n${built.stderr}`);
-  const bin = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
+  const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'x1deploy.js');
   const floor: number[] = [];
   const version: number[] = [];
   const time = (args: string[]) => {

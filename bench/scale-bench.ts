@@ -29,7 +29,7 @@ import { startGitHttpServer } from '../test/support/git-http-server.js';
 import { NOW, requestFor, seededRepo, ws } from './seed.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const BIN = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
+const BIN = join(import.meta.dirname, '..', 'dist', 'cli', 'x1deploy.js');
 
 export interface Spread {
   readonly min: number;

@@ -9,7 +9,6 @@ import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
-import lockfile from 'proper-lockfile';
 import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
 import { StaleHeadError, type CommitRequest, type GitopsStore } from '../records/index.js';
@@ -69,6 +68,9 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
  * stale lock, which is taken over once it is older than `stale`.
  */
 async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: proper-lockfile installs exit handlers when it loads, which a
+  // process that never locks (and the CLI's start-up snapshot) must not carry.
+  const { default: lockfile } = await import('proper-lockfile');
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(gitdir, {

@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent asking for the deploy')
     .option('--json', 'print one JSON object: {url, version, image_ref, ...}')
-    .addHelpText('after', requestFieldsHelp())
+    .addHelpText('after', () => requestFieldsHelp())
     .action(
       run<{ repo: string; agent: string }>(async (o, out) => {
         const input = await readRequestFile(o._args[0]!);

@@ -1,0 +1,31 @@
+// Bundles the CLI into dist/cli/: the entry and one chunk per lazily loaded part, so a cold
+// `x1deploy` reads a few files instead of ~700 modules (start-up was mostly module resolution and
+// loading). Each command's code is still loaded only when that command runs.
+//
+// Left out of the bundle, loaded from node_modules when first used: the Kubernetes client (big,
+// only for a cluster) and octokit (only for GitHub). They share no library instance with the rest.
+import { build } from 'esbuild';
+import { chmodSync, rmSync } from 'node:fs';
+
+const outdir = 'dist/cli';
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { x1deploy: 'src/cli/main.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['@kubernetes/client-node', '@octokit/*'],
+  // Identifiers stay as written, so stack traces remain readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'linked',
+  // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
+  banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+  metafile: process.env.X1_BUNDLE_META === '1',
+});
+chmodSync(`${outdir}/x1deploy.js`, 0o755);
