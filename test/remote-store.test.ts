@@ -42,6 +42,20 @@ describe('remote gitops repo over smart HTTP (git http-backend)', () => {
     const second = await deployBranch(other, request({ commit_sha: 'b'.repeat(40) }), { agent: 'agent-7' });
     expect(second.answer.version).toBe(2);
     expect(git(bare, 'rev-parse', 'main~1')).toBe(commit);
+
+    // The first cache lacks that commit: its next deploy fetches it, and lands on top of it.
+    const uploads = (from: number) => suite.server.requests.slice(from).filter((r) => r.method === 'POST' && r.path.endsWith('/git-upload-pack')).length;
+    let from = suite.server.requests.length;
+    const third = await deployBranch(store, request({ commit_sha: 'c'.repeat(40) }), { agent: 'agent-7' });
+    expect(third.answer.version).toBe(3);
+    expect(git(bare, 'rev-parse', 'main~1')).toBe(second.commit);
+    expect(uploads(from)).toBe(1);
+    // Now the cache has the remote's tip (it pushed it): the listing is the whole fetch.
+    from = suite.server.requests.length;
+    const fourth = await deployBranch(store, request({ commit_sha: 'd'.repeat(40) }), { agent: 'agent-7' });
+    expect(fourth.answer.version).toBe(4);
+    expect(git(bare, 'rev-parse', 'main')).toBe(fourth.commit);
+    expect(uploads(from)).toBe(0);
   });
 
   it('20 concurrent deploys from separate processes all land: 20 versions, no lost update, fsck clean', async () => {

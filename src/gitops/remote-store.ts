@@ -77,7 +77,8 @@ async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise
       realpath: false,
       lockfilePath: `${gitdir}.lock`,
       stale: 30_000,
-      retries: { retries: 600, factor: 1.2, minTimeout: 20, maxTimeout: 250, randomize: true },
+      // Polled often: a waiter that sleeps long after the holder let go idles the whole queue.
+      retries: { retries: 3000, factor: 1.2, minTimeout: 10, maxTimeout: 50, randomize: true },
     });
   } catch (e) {
     throw new RemoteUnavailableError(gitdir, `the cache clone stayed locked by another x1deploy process (${(e as Error).message})`);
@@ -91,7 +92,7 @@ async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise
 
 async function remoteDefaultBranch(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   const http = CheckedHttpClient.withTimeout(timeoutMs);
-  const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD' }).catch((e: Error) => {
+  const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD', protocolVersion: 1 }).catch((e: Error) => {
     throw new RemoteUnavailableError(url, e.message);
   });
   const target = refs.find((r) => r.ref === 'HEAD')?.target;
@@ -139,6 +140,31 @@ class RemoteStore implements GitopsStore {
   }
 
   async #fetchTip(): Promise<string> {
+    // One listing first (a single GET with protocol v1): when the cache already has the remote's
+    // tip, as it does whenever the last writer was a process on this machine, pointing the branch
+    // there is all a fetch would do, without the upload-pack round trip and the pack it writes.
+    const refs = await git
+      .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, protocolVersion: 1, prefix: `refs/heads/${this.branch}` })
+      .catch((e: Error) => {
+        throw new RemoteUnavailableError(this.url, e.message);
+      });
+    const tip = refs.find((r) => r.ref === `refs/heads/${this.branch}`)?.oid;
+    if (tip === undefined) throw new RemoteUnavailableError(this.url, `it has no branch ${this.branch}`);
+    const fetched = (await this.#hasCommit(tip)) ? tip : await this.#fetch();
+    // The cache's branch is ours alone: it follows the remote wherever it went.
+    await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}`, value: fetched, force: true });
+    return fetched;
+  }
+
+  async #hasCommit(oid: string): Promise<boolean> {
+    return git.readCommit({ fs, gitdir: this.gitdir, oid }).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** The remote branch's tip, with every object the cache lacks below it. */
+  async #fetch(): Promise<string> {
     const result = await git
       .fetch({
         fs,
@@ -155,8 +181,6 @@ class RemoteStore implements GitopsStore {
         throw new RemoteUnavailableError(this.url, e.message);
       });
     if (!result.fetchHead) throw new RemoteUnavailableError(this.url, `it has no branch ${this.branch}`);
-    // The cache's branch is ours alone: it follows the remote wherever it went.
-    await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}`, value: result.fetchHead, force: true });
     return result.fetchHead;
   }
 
