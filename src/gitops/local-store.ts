@@ -226,6 +226,7 @@ class LocalStore implements BareStore {
   // file unchanged (same inode, size and mtime: git replaces the index by rename) splices the
   // parsed copy instead of reading and parsing 50,000 entries again.
   #index: { readonly file: IndexFile; readonly id: string } | undefined;
+  #spareIndex: Buffer | undefined;
 
   constructor(
     dir: string,
@@ -674,7 +675,10 @@ class LocalStore implements BareStore {
       indexLock,
       removed,
       written.map((file, i) => encodeIndexEntry(file.path, file.oid, file.mode, stats[i]!)),
+      this.#spareIndex,
     );
+    // Nothing reads the superseded index once the new one is written: its room is the next spare.
+    this.#spareIndex = index.room;
   }
 
   /** The index, parsed and checked to be one x1deploy can update (from memory when unchanged). */
@@ -813,10 +817,12 @@ function encodeIndexEntry(path: string, oid: string, mode: string, st: fs.BigInt
 interface IndexFile {
   readonly buf: Buffer;
   readonly version: number;
-  readonly starts: number[];
+  readonly starts: Uint32Array;
+  /** The allocation `buf` lives in, when updateIndex made it (reusable once `buf` is superseded). */
+  readonly room?: Buffer;
 }
 
-const EMPTY_INDEX: IndexFile = { buf: Buffer.alloc(12), version: 2, starts: [12] };
+const EMPTY_INDEX: IndexFile = { buf: Buffer.alloc(12), version: 2, starts: Uint32Array.of(12) };
 
 /** Who the index file is now: a rewrite (by x1deploy or git, both replace it by rename) changes it. */
 async function indexIdentity(path: string): Promise<string> {
@@ -841,7 +847,8 @@ function parseIndex(buf: Buffer, file: string): IndexFile {
   const version = buf.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw unsupported(`index version ${version} is not supported`);
   const count = buf.readUInt32BE(8);
-  const starts = new Array<number>(count + 1);
+  // A typed array: a plain one of 70,000 numbers is slow to build and to read on every commit.
+  const starts = new Uint32Array(count + 1);
   starts[0] = 12;
   let at = 12;
   const last = buf.length - 20;
@@ -899,6 +906,7 @@ async function updateIndex(
   lock: Lock,
   removed: readonly string[],
   added: readonly IndexEntry[],
+  spare: Buffer | undefined,
 ): Promise<{ readonly file: IndexFile; readonly id: string }> {
   const count = index.starts.length - 1;
   const drop = new Uint8Array(count);
@@ -920,41 +928,51 @@ async function updateIndex(
       return { at: lowerBound(index, e.path), bytes: e.bytes };
     });
   const out: Buffer[] = [Buffer.alloc(12)];
-  // Where each entry of the new index starts, found as the pieces are laid out.
-  const starts: number[] = [];
+  // Where each entry of the new index starts, found as the pieces are laid out. The walk jumps
+  // from one insert or drop to the next; the starts of each run between are copied in one go
+  // (a step per entry through closures cost 8 ms a commit at 10,000 previews).
+  if (index.buf.length + inserts.reduce((n, e) => n + e.bytes.length, 0) > 0xffffffff) throw new Error('the index would exceed 4 GB');
+  const starts = new Uint32Array(count + inserts.length + 1);
+  let written = 0;
   let offset = 12;
-  let run = 0;
-  const flush = (i: number) => {
-    if (run < i) {
-      out.push(index.buf.subarray(index.starts[run], index.starts[i]));
-      const shift = offset - index.starts[run]!;
-      for (let j = run; j < i; j++) starts.push(index.starts[j]! + shift);
-      offset += index.starts[i]! - index.starts[run]!;
-    }
-  };
+  let i = 0;
   let next = 0;
-  for (let i = 0; i <= count; i++) {
-    while (next < inserts.length && inserts[next]!.at === i) {
-      flush(i);
-      run = i;
+  for (;;) {
+    const insertAt = next < inserts.length ? inserts[next]!.at : count;
+    const dropAt = i < count ? drop.indexOf(1, i) : -1;
+    const stop = Math.min(insertAt, dropAt < 0 ? count : dropAt);
+    if (i < stop) {
+      const from = index.starts[i]!;
+      const to = index.starts[stop]!;
+      out.push(index.buf.subarray(from, to));
+      starts.set(index.starts.subarray(i, stop), written);
+      const shift = offset - from;
+      if (shift !== 0) for (let j = written, end = written + stop - i; j < end; j++) starts[j] = starts[j]! + shift;
+      written += stop - i;
+      offset += to - from;
+      i = stop;
+    }
+    if (next < inserts.length && inserts[next]!.at === i) {
+      // New entries go before the entry they sort ahead of (or replace, when it is dropped).
       const bytes = inserts[next++]!.bytes;
       out.push(bytes);
-      starts.push(offset);
+      starts[written++] = offset;
       offset += bytes.length;
-    }
-    if (i < count && drop[i]) {
-      flush(i);
-      run = i + 1;
-    }
+    } else if (i < count && drop[i]) i++;
+    else if (i >= count) break;
   }
-  flush(count);
-  starts.push(offset);
+  starts[written] = offset;
   out[0]!.write('DIRC', 0, 'latin1');
   out[0]!.writeUInt32BE(index.version, 4);
-  out[0]!.writeUInt32BE(starts.length - 1, 8);
-  const body = Buffer.concat(out, offset);
-  const written = await lock.commitTo(indexFile, [body, createHash('sha1').update(body).digest()]);
-  return { file: { buf: body, version: index.version, starts }, id: identityOf(written) };
+  out[0]!.writeUInt32BE(written, 8);
+  // Laid out in `spare` (the allocation of the index before this one) when it fits: a fresh 5 MB
+  // buffer per commit at 10,000 previews costs more in page faults than the copy itself.
+  const room = spare !== undefined && spare.length >= offset && spare !== index.room ? spare : Buffer.allocUnsafeSlow(Math.ceil(offset * 1.25) + 4096);
+  let at = 0;
+  for (const piece of out) at += piece.copy(room, at);
+  const body = room.subarray(0, offset);
+  const stat = await lock.commitTo(indexFile, [body, createHash('sha1').update(body).digest()]);
+  return { file: { buf: body, version: index.version, starts: starts.subarray(0, written + 1), room }, id: identityOf(stat) };
 }
 
 function pathIs(index: IndexFile, i: number, path: Buffer): boolean {
