@@ -7,7 +7,7 @@ import { InvalidRequestError } from '../src/errors/index.js';
 import { grantDeploy } from '../src/owners/index.js';
 import { RecordFileError } from '../src/records/index.js';
 import { recordBuild } from '../src/versions/index.js';
-import { FIXED_NOW, git, makeWorkspaceRepo, repoFingerprint, request, SHA_A, SHA_B } from './support/workspace-repo.js';
+import { FIXED_NOW, git, makeWorkspaceRepo, repoFingerprint, request, SHA_A, SHA_B, storeWith } from './support/workspace-repo.js';
 
 const opts = { agent: 'agent-7', clock: () => FIXED_NOW };
 
@@ -193,6 +193,34 @@ describe('render and list', () => {
     expect(readFileSync(join(dir, deploymentPath), 'utf8')).toBe(original);
     expect(existsSync(join(dir, 'rendered/api/gone'))).toBe(false);
     expect(git(dir, 'status', '--porcelain')).toBe('');
+  });
+
+  it('changes exactly the hand-edited and orphaned files, the same whether or not the store can tell blob ids', async () => {
+    const trees: string[] = [];
+    for (const withIds of [true, false]) {
+      const { dir, store } = await makeWorkspaceRepo();
+      const { answer } = await deployBranch(store, request(), opts);
+      await deployBranch(store, request({ branch: 'main', replicas: 2 }), opts);
+      const deploymentPath = `rendered/api/${answer.slug}/deployment.yaml`;
+      const original = readFileSync(join(dir, deploymentPath), 'utf8');
+      await store.commit({
+        parent: await store.head(),
+        changes: new Map([
+          [deploymentPath, original.replace('replicas: 0', 'replicas: 5')],
+          ['rendered/api/gone/service.yaml', 'kind: Service\n'],
+        ]),
+        message: 'hand edit',
+        author: { name: 'h', email: 'h@h' },
+      });
+      // storeWith keeps only the required methods: no fileId, no fileIds.
+      const result = await renderAll(withIds ? store : storeWith(store, {}));
+      expect(result.commit).toBeDefined();
+      expect(git(dir, 'diff', '--name-only', 'HEAD~1', 'HEAD').split('\n').sort()).toEqual([deploymentPath, 'rendered/api/gone/service.yaml']);
+      expect(readFileSync(join(dir, deploymentPath), 'utf8')).toBe(original);
+      expect(git(dir, 'status', '--porcelain')).toBe('');
+      trees.push(git(dir, 'rev-parse', 'HEAD^{tree}'));
+    }
+    expect(trees[1]).toBe(trees[0]);
   });
 
   it('lists each branch deploy', async () => {

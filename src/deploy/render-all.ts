@@ -2,8 +2,8 @@
 // from the records, removing generated files no record produces any more. One commit, or none
 // when nothing changed.
 import { GENERATED_DIRS } from '../layout/index.js';
-import { type GitopsStore } from '../records/index.js';
-import { renderGenerated } from '../render/index.js';
+import { gitObjectId, type GitopsStore } from '../records/index.js';
+import { generatedFiles } from '../render/index.js';
 import { systemCommitter, withFreshTip } from '../transaction/index.js';
 
 export interface RenderAllResult {
@@ -15,13 +15,24 @@ export async function renderAll(store: GitopsStore, options: { readonly now?: Da
   return withFreshTip(store, async (snapshot) => {
     const workspace = await snapshot.workspace();
     const records = await snapshot.allDeployRecords();
-    const desired = renderGenerated(workspace, await snapshot.apps(), records);
 
-    const changes = new Map<string, string | null>();
+    // Files are compared as they are rendered, and only the text of a file that changed is kept:
+    // at 10,000 previews every rendered file at once was most of the memory a re-render took.
+    // A file whose id the store cannot tell is kept (the commit leaves it alone if it is equal).
+    const existing = new Map<string, string | undefined>();
     for (const root of GENERATED_DIRS) {
-      for (const path of await store.listFiles(snapshot.commit, root)) if (!desired.has(path)) changes.set(path, null);
+      const ids = snapshot.store.fileIds ? await snapshot.store.fileIds(snapshot.commit, root) : undefined;
+      if (ids !== undefined) for (const [path, id] of ids) existing.set(path, id);
+      else for (const path of await snapshot.store.listFiles(snapshot.commit, root)) existing.set(path, undefined);
     }
-    for (const [path, text] of desired) changes.set(path, text);
+    const changes = new Map<string, string | null>();
+    for (const [path, text] of generatedFiles(workspace, await snapshot.apps(), records)) {
+      const id = existing.get(path);
+      existing.delete(path);
+      if (id === undefined || id !== gitObjectId('blob', text)) changes.set(path, text);
+    }
+    // What no record renders any more goes.
+    for (const path of existing.keys()) changes.set(path, null);
 
     const commit = await store.commit({
       parent: snapshot.commit,

@@ -32,7 +32,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
-import { StaleHeadError, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
+import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { X1Error } from '../errors/index.js';
 
 export class NotAGitopsRepoError extends X1Error {
@@ -270,14 +270,18 @@ class LocalStore implements BareStore {
   }
 
   async listFiles(commit: string, path: string): Promise<string[]> {
+    return [...(await this.fileIds(commit, path)).keys()];
+  }
+
+  async fileIds(commit: string, path: string): Promise<Map<string, string>> {
     const top = await this.#treeAt(commit, path);
     const prefix = rootOr(path);
-    const out: string[] = [];
+    const out = new Map<string, string>();
     const walk = async (entries: readonly Entry[], at: string | undefined): Promise<void> => {
       for (const e of entries) {
         const full = at === undefined ? e.path : `${at}/${e.path}`;
         if (e.type === 'tree') await walk(await this.#readTree(e.oid), full);
-        else if (e.type === 'blob') out.push(full);
+        else if (e.type === 'blob') out.set(full, e.oid);
       }
     };
     if (top) await walk(top, prefix);
@@ -470,7 +474,7 @@ class LocalStore implements BareStore {
         limit(async () => {
           const current = await readFile(join(this.#dir, file.path)).catch(() => undefined);
           if (current === undefined) return undefined;
-          const oid = hashObject('blob', current);
+          const oid = gitObjectId('blob', current);
           return oid === file.before || oid === file.oid ? undefined : file.path;
         }),
       ),
@@ -561,10 +565,9 @@ class LocalStore implements BareStore {
         const before = entries.get(name);
         let after: Entry | undefined;
         if (typeof child.value === 'string') {
-          const content = Buffer.from(child.value, 'utf8');
-          const oid = hashObject('blob', content);
+          const oid = gitObjectId('blob', child.value);
           if (before?.type === 'blob' && before.oid === oid) return undefined;
-          objects.write('blob', content, oid);
+          objects.writeText(child.value, oid);
           // An executable bit the file already had is kept.
           const mode = before?.mode === '100755' ? '100755' : '100644';
           after = { mode, path: name, oid, type: 'blob' };
@@ -659,24 +662,19 @@ class LocalStore implements BareStore {
     // A file standing where a folder goes fails here and is replaced by writeWorkFile.
     const folders = new Set(written.map((file) => dirname(file.path)));
     await Promise.all([...folders].map((folder) => limit(() => mkdir(join(dir, folder), { recursive: true }).catch(() => undefined))));
-    const stats = await Promise.all(
+    // Each file's index entry is made as soon as it is written: 60,000 stats held for the end
+    // were the largest thing a re-render of 10,000 previews kept.
+    const entries = await Promise.all(
       written.map((file) =>
         limit(async () => {
           const abs = join(dir, file.path);
           await writeWorkFile(dir, file.path, file.text);
           if (file.mode === '100755') await chmod(abs, 0o755);
-          return lstat(abs, { bigint: true });
+          return encodeIndexEntry(file.path, file.oid, file.mode, await lstat(abs, { bigint: true }));
         }),
       ),
     );
-    this.#index = await updateIndex(
-      join(this.#gitdir, 'index'),
-      index,
-      indexLock,
-      removed,
-      written.map((file, i) => encodeIndexEntry(file.path, file.oid, file.mode, stats[i]!)),
-      this.#spareIndex,
-    );
+    this.#index = await updateIndex(join(this.#gitdir, 'index'), index, indexLock, removed, entries, this.#spareIndex);
     // Nothing reads the superseded index once the new one is written: its room is the next spare.
     this.#spareIndex = index.room;
   }
@@ -705,9 +703,6 @@ function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
   return names;
 }
 
-function hashObject(type: string, content: Buffer): string {
-  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
-}
 
 /** Writes loose objects in the background; `flush()` waits until they are all on disk. */
 class ObjectWriter {
@@ -719,21 +714,32 @@ class ObjectWriter {
 
   constructor(readonly gitdir: string) {}
 
-  write(type: string, content: Buffer, oid = hashObject(type, content)): string {
+  write(type: 'tree' | 'commit', content: Buffer, oid = gitObjectId(type, content)): string {
+    return this.#queue(type, oid, () => content);
+  }
+
+  /**
+   * A blob whose bytes are made again when its turn to be written comes: a queued write then
+   * holds the text the caller keeps anyway, not a compressed copy of it (a re-render of 10,000
+   * previews queues 60,000 writes at once).
+   */
+  writeText(text: string, oid: string): string {
+    return this.#queue('blob', oid, () => Buffer.from(text, 'utf8'));
+  }
+
+  #queue(type: string, oid: string, content: () => Buffer): string {
     this.oids.push(oid);
-    // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
-    const raw = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]);
-    // Kept as an exact copy of its own: zlib's output is a view of a larger chunk, and a small
-    // Buffer shares an 8 KiB slab with garbage; every write still queued would hold either (a
-    // re-render of 10,000 previews queues 60,000).
-    const deflated = deflateSync(raw, { level: 1, chunkSize: Math.max(64, raw.length + 64) });
-    const data = Buffer.allocUnsafeSlow(deflated.length);
-    deflated.copy(data);
     const folder = join(this.gitdir, 'objects', oid.slice(0, 2));
     const file = join(folder, oid.slice(2));
     const tmp = join(folder, `tmp_obj_${process.pid}_${ObjectWriter.#seq++}`);
     // Written aside and renamed, so a crash never leaves a truncated object under its real name.
     const task = this.#limit(async () => {
+      const bytes = content();
+      // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
+      const raw = Buffer.concat([Buffer.from(`${type} ${bytes.length}\0`), bytes]);
+      // Output sized to the object: zlib's default 16 KiB chunk per small object is garbage that
+      // piles up faster than it is collected.
+      const data = deflateSync(raw, { level: 1, chunkSize: Math.max(64, raw.length + 64) });
       await writeFile(tmp, data).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
         await mkdir(folder, { recursive: true });

@@ -200,6 +200,10 @@ class RemoteStore implements GitopsStore {
     return this.#local.listFiles(commit, path);
   }
 
+  fileIds(commit: string, path: string) {
+    return this.#local.fileIds!(commit, path);
+  }
+
   /** Success means the server accepted exactly this commit as the new tip of the branch. */
   commit(request: CommitRequest): Promise<string | undefined> {
     return this.#locked(async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { X1Error } from '../errors/index.js';
 
 // The gitops repo as x1deploy sees it (the port its adapters in gitops/ implement): read files at a commit, and write a set of changes as ONE
@@ -33,6 +34,11 @@ export interface GitopsStore {
    * file. Optional: readers that have it skip reading and parsing content they have seen before.
    */
   fileId?(commit: string, path: string): Promise<string | undefined>;
+  /**
+   * Every file below a folder at `commit`, recursively, with its blob id (empty when there is no
+   * such folder). Optional, like fileId: one walk instead of a lookup per file.
+   */
+  fileIds?(commit: string, path: string): Promise<ReadonlyMap<string, string>>;
   /** Names of the entries of a folder at `commit` ([] when there is no such folder). */
   listDir(commit: string, path: string): Promise<string[]>;
   /** Paths of every file below a folder at `commit`, recursively ([] when there is no such folder). */
@@ -71,4 +77,10 @@ export class StaleHeadError extends X1Error {
       `the gitops branch moved while planning (expected ${expected.slice(0, 12)}, found ${actual.slice(0, 12)}); plan again against the new tip`,
     );
   }
+}
+
+/** A git object's id: what `fileId` answers for a file with this content (type 'blob'). */
+export function gitObjectId(type: 'blob' | 'tree' | 'commit', content: Buffer | string): string {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return createHash('sha1').update(`${type} ${bytes.length}\0`).update(bytes).digest('hex');
 }

@@ -4,7 +4,7 @@ export { objectFolder, kindAndName, type RenderedFiles } from './object-folder.j
 export { branchDeployChartProps, branchDeployObjects, containerEnv, previewTls, renderBranchDeploy } from './render-branch-deploy.js';
 export { namespaceQuota, renderWorkspace } from './render-workspace.js';
 export { renderJobsBootstrap, JobsConfigError } from './render-jobs.js';
-export { renderGenerated } from './render-generated.js';
+export { generatedFiles, renderGenerated } from './render-generated.js';
 export { renderBootstrap } from './engines/render-bootstrap.js';
 export { ARGOCD_NAMESPACE, argoApplicationName } from './engines/argocd.js';
 export { FLUX_OBJECT_NAME, FLUX_SERVICE_ACCOUNT } from './engines/flux.js';

@@ -190,6 +190,12 @@ export class GroupCommitStore implements TransactingStore {
     return this.inner.fileId?.(commit, path);
   }
 
+  async fileIds(commit: string, path: string): Promise<ReadonlyMap<string, string>> {
+    // Staged changes have no blobs yet: a caller comparing with these reads them afresh.
+    if (this.#overlayAt(commit)) return new Map();
+    return (await this.inner.fileIds?.(commit, path)) ?? new Map();
+  }
+
   listDir(commit: string, path: string): Promise<string[]> {
     const overlay = this.#overlayAt(commit);
     return overlay ? overlay.listDir(path) : this.inner.listDir(commit, path);
