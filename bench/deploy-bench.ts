@@ -184,7 +184,7 @@ if (scenario === 'seed') {
     '10 concurrent deploys to one remote ≤ 3× one': scale.concurrent_10.ratio <= 3,
     'list at 10,000 ≤ 1 s warm': scale.list.warm_ms.median <= 1000,
     're-render of 1,000 ≤ 2.5 s': scale.rerender_1000.ms <= 2500,
-    'peak RSS of a re-render of 10,000 ≤ 300 MB': scale.rerender_10000.peak_rss_mb <= 300,
+    'peak RSS of `x1deploy render` of 10,000 ≤ 300 MB': scale.rerender_10000_cli.cli_peak_rss_mb <= 300,
     'seeding 10,000 previews < 60 s': scale.seed_10k.seconds < 60,
   };
   console.log(JSON.stringify(results, null, 2));

@@ -11,6 +11,7 @@
 //                      alternated; objects pushed vs objects the commit wrote
 //   concurrent_10      10 deploys to one remote from 10 processes at once vs one alone
 //   rerender           a re-render of 1,000 (all files change); peak RSS of a re-render of 10,000
+//   rerender_10000_cli `x1deploy render` of 10,000 as a process of its own, with its peak RSS
 //   render_floor       render cost per preview vs plain objects through yaml, and through JSON
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -198,16 +199,36 @@ async function concurrent10(small: string) {
   }
 }
 
-async function rerender(seeded: string) {
+/** A copy of `seeded` whose workspace limits changed, so a re-render changes every Deployment. */
+async function changedLimits(seeded: string): Promise<string> {
   const dir = copyOf(seeded);
   const store = await openLocalStore(dir);
-  // Every Deployment changes: the worst case.
   const changed = { ...ws, defaults: { ...ws.defaults, limits: { cpu: '750m', memory: '768Mi' } } };
   await store.commit({ parent: await store.head(), changes: new Map([[WORKSPACE_FILE, stringifyRecord(changed)]]), message: 'limits', author: { name: 'b', email: 'b@b' } });
+  return dir;
+}
+
+async function rerender(seeded: string) {
+  const store = await openLocalStore(await changedLimits(seeded));
   const t = performance.now();
   const result = await renderAll(store);
   if (!result.commit) throw new Error('the re-render made no commit');
   return { branch_deploys: result.branchDeploys, ms: Math.round(performance.now() - t) };
+}
+
+/** `x1deploy render` as users run it (the bundled bin in a process of its own), with its peak RSS. */
+async function rerenderCli(seeded: string) {
+  const dir = await changedLimits(seeded);
+  // The child reports its own peak RSS as it exits.
+  const hook = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS))`;
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ['--import', hook, BIN, 'render', '--repo', dir, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = Math.round(performance.now() - t);
+  if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { commit?: string; branch_deploys: number };
+  if (!out.commit) throw new Error('the re-render made no commit');
+  const rss = Number(/maxrss (\d+)/.exec(r.stderr)![1]);
+  return { branch_deploys: out.branch_deploys, ms, cli_peak_rss_mb: Math.round(rss / 1024) };
 }
 
 function renderFloor() {
@@ -245,6 +266,7 @@ const SCENARIOS: Record<string, (dirs: string[]) => Promise<unknown> | unknown> 
   concurrent_10: ([small]) => concurrent10(small!),
   rerender_1000: ([small]) => rerender(small!),
   rerender_10000: ([, large]) => rerender(large!),
+  rerender_10000_cli: ([, large]) => rerenderCli(large!),
   render_floor: () => renderFloor(),
 };
 
