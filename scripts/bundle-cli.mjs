@@ -8,7 +8,8 @@ import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
 
 const outdir = 'dist/cli';
-rmSync(outdir, { recursive: true, force: true });
+// dist/ holds only this output: nothing stale from an earlier layout may be packed with it.
+rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: { x1deploy: 'src/cli/main.ts' },
   outdir,
@@ -26,6 +27,5 @@ await build({
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
   banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-  metafile: process.env.X1_BUNDLE_META === '1',
 });
 chmodSync(`${outdir}/x1deploy.js`, 0o755);
