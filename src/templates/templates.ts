@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package root: the same from src/ (tests, tsx) and dist/src/ (the installed bin). */
+/** The package root: the same from src/ (tests, tsx) and dist/cli/chunks/ (the installed bin's bundle). */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
