@@ -68,8 +68,8 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
  * stale lock, which is taken over once it is older than `stale`.
  */
 async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise<T> {
-  // Loaded here, not at the top: proper-lockfile installs exit handlers when it loads, which a
-  // process that never locks (and the CLI's start-up snapshot) must not carry.
+  // Loaded here, not at the top: proper-lockfile hooks the process's exit and signals as it loads,
+  // which a command that never takes this lock (every local one) should not carry.
   const { default: lockfile } = await import('proper-lockfile');
   let release: () => Promise<void>;
   try {
