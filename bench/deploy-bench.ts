@@ -15,6 +15,7 @@ import { stringifyRecord, type DeployRecord } from '../src/records/index.js';
 import { openLocalStore } from '../src/gitops/index.js';
 import { branchDeployObjects, renderBranchDeploy } from '../src/render/index.js';
 import { branchSlug, deployRequestSchema } from '../src/spec/index.js';
+import { tempRootForRun } from '../test/support/global-temp.js';
 import { NOW, requestFor, seededRepo, ws } from './seed.js';
 
 function quantile(sorted: number[], q: number): number {
@@ -107,9 +108,12 @@ const scenario = process.argv[2];
 if (scenario === 'seed') {
   process.stdout.write(await seededRepo(Number(process.argv[3])));
 } else if (scenario) {
+  process.on('exit', tempRootForRun('x1deploy-bench-run-'));
   const result = await SCENARIOS[scenario]!();
   process.stdout.write(JSON.stringify({ result, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }));
 } else {
+  // Seeded repos, copies, servers' folders: all below one folder, removed when the run ends.
+  process.on('exit', tempRootForRun('x1deploy-bench-run-'));
   const run = (name: string) => {
     const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), name], {
       encoding: 'utf8',

@@ -14,7 +14,7 @@
 //   rerender_10000_cli `x1deploy render` of 10,000 as a process of its own, with its peak RSS
 //   render_floor       render cost per preview vs plain objects through yaml, and through JSON
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +27,7 @@ import { stringifyRecord } from '../src/records/index.js';
 import { branchDeployObjects, renderBranchDeploy } from '../src/render/index.js';
 import { branchSlug, deployRequestSchema } from '../src/spec/index.js';
 import { startGitHttpServer } from '../test/support/git-http-server.js';
+import { tempRootForRun } from '../test/support/global-temp.js';
 import { NOW, requestFor, seededRepo, ws } from './seed.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -286,10 +287,14 @@ async function main(): Promise<void> {
     return;
   }
   if (command) {
+    // A scenario's copies and servers go when it ends (the seeds above outlive their process).
+    process.on('exit', tempRootForRun('x1deploy-bench-run-'));
     const result = await SCENARIOS[command]!(rest);
     process.stdout.write(JSON.stringify({ result, peak_rss_mb: peakRss() }));
     return;
   }
+  // Seeds, copies and servers' folders: all below one folder, removed when the run ends.
+  process.on('exit', tempRootForRun('x1deploy-bench-run-'));
   const only = process.env.X1_SCALE_ONLY?.split(',');
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'ignore' });
   const small = inChild(['seed', '1000']);
@@ -301,7 +306,6 @@ async function main(): Promise<void> {
     const run = inChild([name, ...dirs]);
     out[name] = { ...(run.result as object), peak_rss_mb: run.peak_rss_mb };
   }
-  for (const dir of dirs) rmSync(join(dir, '..'), { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

@@ -1,8 +1,8 @@
 // GET a preview URL the way an agent's browser would, bounded: a deadline, a byte budget, a few
 // headers. `resolve` maps host:port to an address without DNS, as `curl --resolve` does (a preview
 // whose DNS is not set up yet, a test server on 127.0.0.1), and `ca` adds a trusted CA.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import http from 'node:http';
+import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { X1Error } from '../errors/index.js';
 import type { ProbeObservation } from '../status/index.js';
@@ -62,7 +62,7 @@ export function fetchPage(url: string, options: FetchOptions): Promise<FetchedPa
       }
     : undefined;
   return new Promise((resolve, reject) => {
-    const request = (secure ? httpsRequest : httpRequest)(
+    const request = (secure ? https : http).request(
       {
         protocol: target.protocol,
         hostname: target.hostname,

@@ -3,7 +3,7 @@
 // apiVersion/kind, Status objects for errors, text/plain logs). The test decides each Job's fate:
 // running, succeeded with a digest in the termination message, or failed with an exit code and a log.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -476,7 +476,10 @@ export async function startFakeKube(): Promise<FakeKube> {
       if (kind === 'Pod') pods.delete(`${namespace}/${name}`);
       else objects.delete(`${PLURALS[kind]}/${namespace}/${name}`);
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => server.close(() => r())).then(() => {
+        rmSync(dir, { recursive: true, force: true });
+      }),
   };
   return fake;
 }
