@@ -19,11 +19,11 @@ export async function renderAll(store: GitopsStore, options: { readonly now?: Da
     // Files are compared as they are rendered, and only the text of a file that changed is kept:
     // at 10,000 previews every rendered file at once was most of the memory a re-render took.
     // A file whose id the store cannot tell is kept (the commit leaves it alone if it is equal).
+    const { store: reads, commit: tip } = snapshot;
     const existing = new Map<string, string | undefined>();
     for (const root of GENERATED_DIRS) {
-      const ids = snapshot.store.fileIds ? await snapshot.store.fileIds(snapshot.commit, root) : undefined;
-      if (ids !== undefined) for (const [path, id] of ids) existing.set(path, id);
-      else for (const path of await snapshot.store.listFiles(snapshot.commit, root)) existing.set(path, undefined);
+      const ids = reads.fileIds ? await reads.fileIds(tip, root) : new Map((await reads.listFiles(tip, root)).map((path) => [path, undefined]));
+      for (const [path, id] of ids) existing.set(path, id);
     }
     const changes = new Map<string, string | null>();
     for (const [path, text] of generatedFiles(workspace, await snapshot.apps(), records)) {

@@ -703,7 +703,6 @@ function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
   return names;
 }
 
-
 /** Writes loose objects in the background; `flush()` waits until they are all on disk. */
 class ObjectWriter {
   readonly #pending: Promise<void>[] = [];

@@ -35,10 +35,10 @@ export interface GitopsStore {
    */
   fileId?(commit: string, path: string): Promise<string | undefined>;
   /**
-   * Every file below a folder at `commit`, recursively, with its blob id (empty when there is no
-   * such folder). Optional, like fileId: one walk instead of a lookup per file.
+   * Every file below a folder at `commit`, recursively, with its blob id when the store can tell
+   * (empty when there is no such folder). Optional, like fileId: one walk instead of a lookup per file.
    */
-  fileIds?(commit: string, path: string): Promise<ReadonlyMap<string, string>>;
+  fileIds?(commit: string, path: string): Promise<ReadonlyMap<string, string | undefined>>;
   /** Names of the entries of a folder at `commit` ([] when there is no such folder). */
   listDir(commit: string, path: string): Promise<string[]>;
   /** Paths of every file below a folder at `commit`, recursively ([] when there is no such folder). */

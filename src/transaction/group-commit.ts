@@ -190,10 +190,14 @@ export class GroupCommitStore implements TransactingStore {
     return this.inner.fileId?.(commit, path);
   }
 
-  async fileIds(commit: string, path: string): Promise<ReadonlyMap<string, string>> {
-    // Staged changes have no blobs yet: a caller comparing with these reads them afresh.
-    if (this.#overlayAt(commit)) return new Map();
-    return (await this.inner.fileIds?.(commit, path)) ?? new Map();
+  async fileIds(commit: string, path: string): Promise<ReadonlyMap<string, string | undefined>> {
+    // Staged changes have no blobs yet: their files are listed without ids.
+    const overlay = this.#overlayAt(commit);
+    if (overlay || !this.inner.fileIds) {
+      const files = overlay ? await overlay.listFiles(path) : await this.inner.listFiles(commit, path);
+      return new Map(files.map((file) => [file, undefined]));
+    }
+    return this.inner.fileIds(commit, path);
   }
 
   listDir(commit: string, path: string): Promise<string[]> {
