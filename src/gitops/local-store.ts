@@ -16,6 +16,7 @@ import {
   type FileHandle,
   appendFile,
   chmod,
+  link,
   lstat,
   mkdir,
   open,
@@ -996,6 +997,28 @@ interface Lock {
   release(): Promise<void>;
 }
 
+let lockSeq = 0;
+
+/**
+ * Create `file` holding `content`, failing with EEXIST as an exclusive create does. The content is
+ * written aside and linked into place, so the file never exists empty: a holder killed between
+ * creating its lock and writing its record would leave a lock no one can tell is dead.
+ */
+async function createWithContent(file: string, content: string): Promise<FileHandle> {
+  const aside = `${file}.${process.pid}-${lockSeq++}.tmp`;
+  const handle = await open(aside, 'wx');
+  try {
+    await handle.write(content);
+    await link(aside, file);
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  } finally {
+    await unlink(aside).catch(() => undefined);
+  }
+}
+
 /** Create `file` exclusively (git's `.lock` protocol), retrying with backoff for a few seconds. */
 async function acquireLock(file: string, holder?: string): Promise<Lock> {
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
@@ -1003,8 +1026,7 @@ async function acquireLock(file: string, holder?: string): Promise<Lock> {
   let handle: FileHandle;
   for (;;) {
     try {
-      handle = await open(file, 'wx');
-      if (holder !== undefined) await handle.write(holder);
+      handle = holder === undefined ? await open(file, 'wx') : await createWithContent(file, holder);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
