@@ -5,7 +5,7 @@
 // Left out of the bundle, loaded from node_modules when first used: the Kubernetes client (big,
 // only for a cluster) and octokit (only for GitHub). They share no library instance with the rest.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const outdir = 'dist/cli';
 // dist/ holds only this output: nothing stale from an earlier layout may be packed with it.
@@ -29,3 +29,10 @@ await build({
   logLevel: 'warning',
 });
 chmodSync(`${outdir}/x1deploy.js`, 0o755);
+
+// The bin's path before the bundle. `npx x1deploy` in a checkout installs the checkout into npx's
+// cache once, keyed by its path alone, and never re-links its bin (npm/cli#9766): a checkout that
+// ran `npx x1deploy` before the bundle keeps a link to this file, so it must go on existing.
+const formerBin = 'dist/src/cli/main.js';
+mkdirSync('dist/src/cli', { recursive: true });
+writeFileSync(formerBin, "#!/usr/bin/env node\nimport '../../cli/x1deploy.js';\n", { mode: 0o755 });

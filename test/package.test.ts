@@ -55,6 +55,9 @@ describe('the npm package', () => {
     const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; engines: { node: string } };
     expect(x1('--version').trim()).toBe(own.version);
     expect(own.engines.node).toBe('>=20');
+    // The bin's path before the bundle still runs: npx's cache may hold a link to it (npm/cli#9766).
+    const formerBin = join(app, 'node_modules', 'x1deploy', 'dist', 'src', 'cli', 'main.js');
+    expect(execFileSync(formerBin, ['--version'], { cwd: app, encoding: 'utf8' }).trim()).toBe(own.version);
     x1('init', 'gitops');
     x1('grant', '--repo', 'gitops', '--agent', 'a1', '--app', 'api', '--branches', '*', '--mode', 'auto', '--by', 'owner');
     writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/x\ncommit_sha: ${'a'.repeat(40)}\nports: [8080]\n`);
