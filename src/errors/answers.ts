@@ -1,6 +1,6 @@
 // How each kind of error is answered: the CLI's exit codes and the structured answer every
 // surface (CLI --json, MCP) gives. One mapping, so the surfaces cannot drift apart.
-import { DeniedError, InvalidRequestError, isX1Error, type ErrorKind, type FieldIssue } from './x1-error.js';
+import { DeniedError, ERROR_KINDS, InvalidRequestError, X1Error, isX1Error, type ErrorKind, type FieldIssue } from './x1-error.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -48,6 +48,16 @@ export function errorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof DeniedError) return { denied: true, kind: 'denied', reason: err.reason };
   if (isX1Error(err)) return { error: err.message, kind: err.kind };
   return { error: INTERNAL_ERROR_MESSAGE, kind: 'internal' };
+}
+
+/**
+ * The error an answer stands for, as the process that got it from another (a handed-off request)
+ * throws it again: same kind, same words, so every surface answers as if it had run here.
+ */
+export function errorFromAnswer(answer: ErrorAnswer): X1Error {
+  if ('denied' in answer) return new DeniedError(answer.reason);
+  if ('issues' in answer) return new InvalidRequestError(answer.issues, answer.error);
+  return new X1Error(ERROR_KINDS.includes(answer.kind) ? answer.kind : 'internal', answer.error);
 }
 
 /** The answer as one paragraph a person or an agent reads. */

@@ -21,6 +21,7 @@ export {
   exitCodeFor,
   kindOf,
   errorAnswer,
+  errorFromAnswer,
   errorText,
   type ErrorAnswer,
 } from './answers.js';

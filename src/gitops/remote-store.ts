@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
 import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
-import { StaleHeadError, type CommitRequest, type GitopsStore } from '../records/index.js';
+import { StaleHeadError, type CommitRequest, type GitopsStore, type HandoffPort } from '../records/index.js';
 import { displayUrl, hexHash } from '../spec/index.js';
 import { openBareStore, type BareStore } from './local-store.js';
 import { pushObjects } from './receive-pack.js';
@@ -68,23 +68,34 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
  * stale lock, which is taken over once it is older than `stale`.
  */
 async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise<T> {
-  // Loaded here, not at the top: proper-lockfile hooks the process's exit and signals as it loads,
-  // which a command that never takes this lock (every local one) should not carry.
-  const { default: lockfile } = await import('proper-lockfile');
+  const held = await holdCacheLock(gitdir, work, true);
+  return held!.value;
+}
+
+const CACHE_LOCK_STALE_MS = 30_000;
+
+// Loaded on first use, not at the top: proper-lockfile hooks the process's exit and signals as it
+// loads, which a command that never takes this lock (every local one) should not carry.
+const lockLibrary = async () => (await import('proper-lockfile')).default;
+
+/** Run `work` holding the cache lock: waiting for it, or undefined at once when it is taken. */
+async function holdCacheLock<T>(gitdir: string, work: () => Promise<T>, wait: boolean): Promise<{ value: T } | undefined> {
+  const lockfile = await lockLibrary();
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(gitdir, {
       realpath: false,
       lockfilePath: `${gitdir}.lock`,
-      stale: 30_000,
+      stale: CACHE_LOCK_STALE_MS,
       // Polled often: a waiter that sleeps long after the holder let go idles the whole queue.
-      retries: { retries: 3000, factor: 1.2, minTimeout: 10, maxTimeout: 50, randomize: true },
+      retries: wait ? { retries: 3000, factor: 1.2, minTimeout: 10, maxTimeout: 50, randomize: true } : 0,
     });
   } catch (e) {
+    if (!wait && (e as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
     throw new RemoteUnavailableError(gitdir, `the cache clone stayed locked by another x1deploy process (${(e as Error).message})`);
   }
   try {
-    return await work();
+    return { value: await work() };
   } finally {
     await release().catch(() => undefined);
   }
@@ -127,6 +138,16 @@ class RemoteStore implements GitopsStore {
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (holding.getStore() === this.gitdir) return work();
     return withCacheLock(this.gitdir, () => holding.run(this.gitdir, work));
+  }
+
+  /** Processes of this machine hand their deploys to whichever holds the cache lock. */
+  handoff(): HandoffPort {
+    const gitdir = this.gitdir;
+    return {
+      dir: join(gitdir, 'x1deploy-handoff'),
+      tryLead: (work) => holdCacheLock(gitdir, () => holding.run(gitdir, work), false),
+      isLed: async () => (await lockLibrary()).check(gitdir, { realpath: false, lockfilePath: `${gitdir}.lock`, stale: CACHE_LOCK_STALE_MS }),
+    };
   }
 
   /** The cache lock, unless this call runs inside exclusive() already. */

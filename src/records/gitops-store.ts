@@ -61,10 +61,25 @@ export interface GitopsStore {
    * (optional: a remote's cache clone shared by one machine's processes).
    */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Where processes sharing this store hand their writes to whichever of them holds its lock, so
+   * that one commit and one push land them all (optional, like exclusive).
+   */
+  handoff?(): HandoffPort;
   /** The commit a branch points at, or undefined when there is no such branch. */
   branchHead(name: string): Promise<string | undefined>;
   /** The branches whose names start with `prefix`, with their commits (readable through this store). */
   branches(prefix: string): Promise<Map<string, string>>;
+}
+
+/** The lock a store's sharing processes take turns on, and a folder private to them. */
+export interface HandoffPort {
+  /** Where handed-off writes wait and their answers are left (made on first use). */
+  readonly dir: string;
+  /** Run `work` holding the lock if it is free now; undefined when another process holds it. */
+  tryLead<T>(work: () => Promise<T>): Promise<{ readonly value: T } | undefined>;
+  /** Whether a live process holds the lock now. */
+  isLed(): Promise<boolean>;
 }
 
 export class StaleHeadError extends X1Error {

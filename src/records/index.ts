@@ -14,6 +14,6 @@ export {
   type VersionSpec,
   type VersionStatus,
 } from './deploy-record.js';
-export { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type FileChanges, type GitopsStore } from './gitops-store.js';
+export { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type FileChanges, type GitopsStore, type HandoffPort } from './gitops-store.js';
 export { NotInitializedError, RepoSnapshot, UnknownBranchDeployError } from './snapshot.js';
 export { allProposals, proposalOf, type Proposal } from './proposals.js';

@@ -24,6 +24,8 @@ const SYSTEM = {
   reap: { name: 'x1deploy-reaper', email: 'reap@x1deploy' },
   /** A group commit of several callers' changes (each named in the message). */
   serve: { name: 'x1deploy-serve', email: 'serve@x1deploy' },
+  /** A group commit of several processes' changes, landed by the one holding the cache clone. */
+  group: { name: 'x1deploy-group', email: 'group@x1deploy' },
 } as const;
 
 export type SystemRole = keyof typeof SYSTEM;

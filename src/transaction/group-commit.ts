@@ -9,7 +9,7 @@
 // moved under the group (another writer), every request of the group plans again on the new tip.
 import { X1Error } from '../errors/index.js';
 import { RepoSnapshot, StaleHeadError, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
-import { systemCommitter } from './committers.js';
+import { systemCommitter, type SystemRole } from './committers.js';
 import { ChangeOverlay } from './overlay.js';
 
 /** A store that runs read-plan-write attempts itself (withFreshTip hands them over). */
@@ -32,6 +32,8 @@ export interface GroupCommitOptions {
    * over and plans again in a later group.
    */
   readonly turnMs?: number;
+  /** Who signs a commit of several authors' changes (default: the service). */
+  readonly signer?: SystemRole;
 }
 
 class GroupConflictError extends X1Error {
@@ -159,7 +161,7 @@ export class GroupCommitStore implements TransactingStore {
         parent: overlay.base,
         changes: overlay.changes,
         message: groupMessage(staged.map((s) => s.request.message)),
-        author: groupAuthor(staged.map((s) => s.request.author)),
+        author: groupAuthor(staged.map((s) => s.request.author), this.options.signer ?? 'serve'),
       });
       this.options.onGroup?.(staged.length);
       for (const s of staged) s.resolve(commit);
@@ -251,12 +253,12 @@ function groupMessage(messages: readonly string[]): string {
   return [`${messages.length} changes in one group commit`, '', ...subjects, '', ...messages.map((m) => `${m}\n`)].join('\n').trimEnd();
 }
 
-/** One author signs a group of their own; a group of several is signed by the service. */
-function groupAuthor(authors: readonly CommitAuthor[]): CommitAuthor {
+/** One author signs a group of their own; a group of several is signed by x1deploy (`signer`). */
+function groupAuthor(authors: readonly CommitAuthor[], signer: SystemRole): CommitAuthor {
   const first = authors[0]!;
   const timestamps = authors.flatMap((a) => (a.timestamp === undefined ? [] : [a.timestamp]));
   const when = timestamps.length > 0 ? new Date(Math.max(...timestamps) * 1000) : new Date();
   if (authors.every((a) => a.name === first.name && a.email === first.email))
     return { ...first, timestamp: Math.floor(when.getTime() / 1000) };
-  return systemCommitter('serve', when);
+  return systemCommitter(signer, when);
 }

@@ -1,9 +1,8 @@
 // x1deploy deploy, render and list.
 import type { Command } from 'commander';
-import { deployBranch, listBranchDeploys, renderAll } from '../../deploy/index.js';
 import { openGitopsStore } from '../../gitops/index.js';
+import { deployTogether } from '../deploy-together.js';
 import { readRequestFile, requestFieldsHelp } from '../request-input.js';
-import { reviewPortFor } from '../../review/index.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
@@ -22,7 +21,7 @@ export function register(program: Command): void {
       run<{ repo: string; agent: string }>(async (o, out) => {
         const input = await readRequestFile(o._args[0]!);
         const store = await openGitopsStore(o.repo);
-        const { answer, commit } = await deployBranch(store, input, { agent: o.agent, review: reviewPortFor(o.repo) });
+        const { answer, commit } = await deployTogether(store, o.repo, { input, agent: o.agent });
         const what = !commit
           ? 'already deployed, nothing to commit'
           : answer.gitops_branch
@@ -51,6 +50,7 @@ export function register(program: Command): void {
     .action(
       run<{ repo: string }>(async (o, out) => {
         const store = await openGitopsStore(o.repo);
+        const { renderAll } = await import('../../deploy/index.js');
         const result = await renderAll(store);
         printResult(
           out,
@@ -71,6 +71,7 @@ export function register(program: Command): void {
     .action(
       run<{ repo: string; app?: string }>(async (o, out) => {
         const store = await openGitopsStore(o.repo);
+        const { listBranchDeploys } = await import('../../deploy/index.js');
         const rows = await listBranchDeploys(store, { app: o.app });
         const text = rows.length
           ? renderTable(

@@ -1,0 +1,133 @@
+// Group commit across processes (transaction/handoff.ts), as `x1deploy deploy` uses it: deploys that
+// wait while another process holds the shared cache clone are handed to whichever process leads
+// next, land in one commit and one push, and each gets its own answer, errors included. Each store
+// below stands for a process (the cache lock is a lock file: one process's second take fails like
+// another's). Against a real smart-HTTP git server; the cross-process run is in remote-store.test.ts.
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { deployTogether } from '../src/cli/deploy-together.js';
+import { DeniedError, InvalidRequestError } from '../src/errors/index.js';
+import { openRemoteStore } from '../src/gitops/index.js';
+import type { GitopsStore, HandoffPort } from '../src/records/index.js';
+import { gitServerForSuite, servedWorkspace } from './support/served-workspace.js';
+import { git, request, tempDir } from './support/workspace-repo.js';
+
+const sha = (i: number) => i.toString(16).padStart(40, 'e');
+
+/** The files left in the handoff folder's three parts. */
+function leftIn(port: HandoffPort): string[] {
+  return ['waiting', 'taken', 'answers'].flatMap((part) => (existsSync(join(port.dir, part)) ? readdirSync(join(port.dir, part)).map((f) => `${part}/${f}`) : []));
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 3000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!condition()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('deploys handed to the process holding the cache clone', () => {
+  const suite = gitServerForSuite();
+  const pushes = (name: string) => suite.server.requests.filter((r) => r.method === 'POST' && r.path === `/${name}.git/git-receive-pack`).length;
+
+  /** `n` processes' stores on one cache folder. */
+  async function processes(name: string, n: number): Promise<{ url: string; bare: string; stores: GitopsStore[] }> {
+    const { url, bare } = await servedWorkspace(suite, name);
+    const cacheDir = tempDir();
+    const stores = [];
+    for (let i = 0; i < n; i++) stores.push(await openRemoteStore(url, { cacheDir }));
+    return { url, bare, stores };
+  }
+
+  it('requests that waited land in one commit and one push, each answered with its own result or error', async () => {
+    const { url, bare, stores } = await processes('waited', 5);
+    const [holder, ...others] = stores as [GitopsStore, ...GitopsStore[]];
+    const port = holder.handoff!();
+    // One process holds the cache clone (a long fetch, say) while four deploys come in.
+    let letGo!: () => void;
+    const held = port.tryLead(() => new Promise<void>((resolve) => (letGo = resolve)));
+    await until(() => letGo !== undefined, 'the lock');
+    const tip = git(bare, 'rev-parse', 'main');
+    const pushesBefore = pushes('waited');
+    const outcomes = Promise.allSettled([
+      deployTogether(others[0]!, url, { input: request({ branch: 'feat/a', commit_sha: sha(1) }), agent: 'agent-7' }),
+      deployTogether(others[1]!, url, { input: request({ branch: 'feat/b', commit_sha: 'not-a-sha' }), agent: 'agent-7' }),
+      deployTogether(others[2]!, url, { input: request({ branch: 'feat/c', commit_sha: sha(3) }), agent: 'agent-9' }),
+      deployTogether(others[3]!, url, { input: request({ app: 'web', branch: 'feat/d', commit_sha: sha(4) }), agent: 'agent-7' }),
+    ]);
+    await until(() => leftIn(port).filter((f) => f.startsWith('waiting/') && f.endsWith('.json')).length === 4, 'four waiting requests');
+    // Nothing was written while they waited.
+    expect(git(bare, 'rev-parse', 'main')).toBe(tip);
+    letGo();
+    expect(await held).toEqual({ value: undefined });
+    const [a, b, c, d] = await outcomes;
+
+    // The two deploys that may land did, in one commit and one push, on top of the old tip.
+    expect(a).toMatchObject({ status: 'fulfilled', value: { answer: { app: 'api', branch: 'feat/a', version: 1, status: 'pending-build' } } });
+    expect(d).toMatchObject({ status: 'fulfilled', value: { answer: { app: 'web', branch: 'feat/d', version: 1 } } });
+    const commit = (a as PromiseFulfilledResult<{ commit: string }>).value.commit;
+    expect((d as PromiseFulfilledResult<{ commit: string }>).value.commit).toBe(commit);
+    expect(git(bare, 'rev-parse', 'main')).toBe(commit);
+    expect(git(bare, 'rev-parse', 'main~1')).toBe(tip);
+    expect(pushes('waited') - pushesBefore).toBe(1);
+    expect(parse(git(bare, 'show', `${commit}:apps/web/branches/${(d as PromiseFulfilledResult<{ answer: { slug: string } }>).value.answer.slug}/deploy.yaml`)).versions[0].commit_sha).toBe(sha(4));
+    // One agent's two changes: signed by that agent, both named in the message.
+    expect(git(bare, 'log', '-1', '--format=%an <%ae>', 'main')).toBe('agent-7 <agent-7@agents.x1deploy>');
+    expect(git(bare, 'log', '-1', '--format=%B', 'main').match(/^X1-Version: 1$/gm)).toHaveLength(2);
+
+    // The others got their own errors, as they would have running alone: same kinds, same fields.
+    expect(b.status).toBe('rejected');
+    const invalid = (b as PromiseRejectedResult).reason as InvalidRequestError;
+    expect(invalid).toBeInstanceOf(InvalidRequestError);
+    expect(invalid.issues.map((i) => i.path)).toContain('commit_sha');
+    expect(c.status).toBe('rejected');
+    expect((c as PromiseRejectedResult).reason).toBeInstanceOf(DeniedError);
+    expect((c as PromiseRejectedResult).reason.message).toContain('agent-9');
+
+    // Every request file and answer was removed.
+    expect(leftIn(port).filter((f) => !f.includes('.tmp'))).toEqual([]);
+    expect(git(bare, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+
+  it('a request whose leader died is landed and answered by the next process that leads', async () => {
+    const { url, bare, stores } = await processes('orphan', 1);
+    const store = stores[0]!;
+    const port = store.handoff!();
+    // A leader took a request and died: its request is in taken/, its lock is left and goes stale.
+    mkdirSync(join(port.dir, 'taken'), { recursive: true });
+    const orphan = '000000001-4242-deadbeef';
+    writeFileSync(join(port.dir, 'taken', `${orphan}.json`), JSON.stringify({ input: request({ branch: 'feat/orphan', commit_sha: sha(9) }), agent: 'agent-7' }));
+    const lock = `${dirname(port.dir)}.lock`;
+    mkdirSync(lock);
+    const longAgo = new Date(Date.now() - 120_000);
+    utimesSync(lock, longAgo, longAgo);
+    expect(await port.isLed()).toBe(false);
+
+    const { answer, commit } = await deployTogether(store, url, { input: request({ branch: 'feat/next', commit_sha: sha(10) }), agent: 'agent-7' });
+    expect(answer).toMatchObject({ branch: 'feat/next', version: 1 });
+    expect(git(bare, 'rev-parse', 'main')).toBe(commit);
+    // The orphan landed in the same commit, and its answer waits for its requester.
+    const left = JSON.parse(readFileSync(join(port.dir, 'answers', `${orphan}.json`), 'utf8'));
+    expect(left).toMatchObject({ ok: true, value: { commit, answer: { branch: 'feat/orphan', version: 1 } } });
+    expect(leftIn(port)).toEqual([`answers/${orphan}.json`]);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a file in the folder that is no request is answered as invalid and changes nothing', async () => {
+    const { url, bare, stores } = await processes('garbage', 1);
+    const store = stores[0]!;
+    const port = store.handoff!();
+    mkdirSync(join(port.dir, 'waiting'), { recursive: true });
+    writeFileSync(join(port.dir, 'waiting', '000000001-1-00000000.json'), '{"agent": 7}');
+    writeFileSync(join(port.dir, 'waiting', '000000001-1-00000001.json'), 'x'.repeat(5 << 20));
+    const tip = git(bare, 'rev-parse', 'main');
+    const { commit } = await deployTogether(store, url, { input: request({ branch: 'feat/ok', commit_sha: sha(11) }), agent: 'agent-7' });
+    expect(git(bare, 'rev-parse', 'main~1')).toBe(tip);
+    expect(git(bare, 'rev-parse', 'main')).toBe(commit);
+    for (const id of ['000000001-1-00000000', '000000001-1-00000001']) {
+      const left = JSON.parse(readFileSync(join(port.dir, 'answers', `${id}.json`), 'utf8'));
+      expect(left).toMatchObject({ ok: false, error: { kind: 'invalid' } });
+      expect(left.error.error).toContain('could not be read');
+    }
+  });
+});
