@@ -1,16 +1,16 @@
 // Group commit across processes (transaction/handoff.ts), as `x1deploy deploy` uses it: deploys that
 // wait while another process holds the shared cache clone are handed to whichever process leads
-// next, land in one commit and one push, and each gets its own answer, errors included. Each store
+// next, land in one commit and one push, and each gets its own answer, errors included. Each call
 // below stands for a process (the cache lock is a lock file: one process's second take fails like
 // another's). Against a real smart-HTTP git server; the cross-process run is in remote-store.test.ts.
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deployTogether } from '../src/cli/deploy-together.js';
 import { DeniedError, InvalidRequestError } from '../src/errors/index.js';
-import { openRemoteStore } from '../src/gitops/index.js';
-import type { GitopsStore, HandoffPort } from '../src/records/index.js';
+import { cacheCloneDir, cacheHandoffPort } from '../src/cache-clone/index.js';
+import type { HandoffPort } from '../src/records/index.js';
 import { gitServerForSuite, servedWorkspace } from './support/served-workspace.js';
 import { git, request, tempDir } from './support/workspace-repo.js';
 
@@ -30,19 +30,22 @@ describe('deploys handed to the process holding the cache clone', () => {
   const suite = gitServerForSuite();
   const pushes = (name: string) => suite.server.requests.filter((r) => r.method === 'POST' && r.path === `/${name}.git/git-receive-pack`).length;
 
-  /** `n` processes' stores on one cache folder. */
-  async function processes(name: string, n: number): Promise<{ url: string; bare: string; stores: GitopsStore[] }> {
+  const cacheDirBefore = process.env.X1DEPLOY_CACHE_DIR;
+  afterEach(() => {
+    if (cacheDirBefore === undefined) delete process.env.X1DEPLOY_CACHE_DIR;
+    else process.env.X1DEPLOY_CACHE_DIR = cacheDirBefore;
+  });
+
+  /** A served workspace, this machine's cache folder for it, and its cache clone's handoff port. */
+  async function machine(name: string): Promise<{ url: string; bare: string; port: HandoffPort }> {
     const { url, bare } = await servedWorkspace(suite, name);
-    const cacheDir = tempDir();
-    const stores = [];
-    for (let i = 0; i < n; i++) stores.push(await openRemoteStore(url, { cacheDir }));
-    return { url, bare, stores };
+    process.env.X1DEPLOY_CACHE_DIR = tempDir();
+    return { url, bare, port: cacheHandoffPort(cacheCloneDir(url)) };
   }
+  const job = (agent: string, fields: Record<string, unknown>) => ({ request: JSON.stringify(request(fields)), agent });
 
   it('requests that waited land in one commit and one push, each answered with its own result or error', async () => {
-    const { url, bare, stores } = await processes('waited', 5);
-    const [holder, ...others] = stores as [GitopsStore, ...GitopsStore[]];
-    const port = holder.handoff!();
+    const { url, bare, port } = await machine('waited');
     // One process holds the cache clone (a long fetch, say) while four deploys come in.
     let letGo!: () => void;
     const held = port.tryLead(() => new Promise<void>((resolve) => (letGo = resolve)));
@@ -50,10 +53,10 @@ describe('deploys handed to the process holding the cache clone', () => {
     const tip = git(bare, 'rev-parse', 'main');
     const pushesBefore = pushes('waited');
     const outcomes = Promise.allSettled([
-      deployTogether(others[0]!, url, { input: request({ branch: 'feat/a', commit_sha: sha(1) }), agent: 'agent-7' }),
-      deployTogether(others[1]!, url, { input: request({ branch: 'feat/b', commit_sha: 'not-a-sha' }), agent: 'agent-7' }),
-      deployTogether(others[2]!, url, { input: request({ branch: 'feat/c', commit_sha: sha(3) }), agent: 'agent-9' }),
-      deployTogether(others[3]!, url, { input: request({ app: 'web', branch: 'feat/d', commit_sha: sha(4) }), agent: 'agent-7' }),
+      deployTogether(url, job('agent-7', { branch: 'feat/a', commit_sha: sha(1) })),
+      deployTogether(url, job('agent-7', { branch: 'feat/b', commit_sha: 'not-a-sha' })),
+      deployTogether(url, job('agent-9', { branch: 'feat/c', commit_sha: sha(3) })),
+      deployTogether(url, job('agent-7', { app: 'web', branch: 'feat/d', commit_sha: sha(4) })),
     ]);
     await until(() => leftIn(port).filter((f) => f.startsWith('waiting/') && f.endsWith('.json')).length === 4, 'four waiting requests');
     // Nothing was written while they waited.
@@ -90,20 +93,18 @@ describe('deploys handed to the process holding the cache clone', () => {
   });
 
   it('a request whose leader died is landed and answered by the next process that leads', async () => {
-    const { url, bare, stores } = await processes('orphan', 1);
-    const store = stores[0]!;
-    const port = store.handoff!();
+    const { url, bare, port } = await machine('orphan');
     // A leader took a request and died: its request is in taken/, its lock is left and goes stale.
     mkdirSync(join(port.dir, 'taken'), { recursive: true });
     const orphan = '000000001-4242-deadbeef';
-    writeFileSync(join(port.dir, 'taken', `${orphan}.json`), JSON.stringify({ input: request({ branch: 'feat/orphan', commit_sha: sha(9) }), agent: 'agent-7' }));
+    writeFileSync(join(port.dir, 'taken', `${orphan}.json`), JSON.stringify(job('agent-7', { branch: 'feat/orphan', commit_sha: sha(9) })));
     const lock = `${dirname(port.dir)}.lock`;
     mkdirSync(lock);
     const longAgo = new Date(Date.now() - 120_000);
     utimesSync(lock, longAgo, longAgo);
     expect(await port.isLed()).toBe(false);
 
-    const { answer, commit } = await deployTogether(store, url, { input: request({ branch: 'feat/next', commit_sha: sha(10) }), agent: 'agent-7' });
+    const { answer, commit } = await deployTogether(url, job('agent-7', { branch: 'feat/next', commit_sha: sha(10) }));
     expect(answer).toMatchObject({ branch: 'feat/next', version: 1 });
     expect(git(bare, 'rev-parse', 'main')).toBe(commit);
     // The orphan landed in the same commit, and its answer waits for its requester.
@@ -114,14 +115,12 @@ describe('deploys handed to the process holding the cache clone', () => {
   });
 
   it('a file in the folder that is no request is answered as invalid and changes nothing', async () => {
-    const { url, bare, stores } = await processes('garbage', 1);
-    const store = stores[0]!;
-    const port = store.handoff!();
+    const { url, bare, port } = await machine('garbage');
     mkdirSync(join(port.dir, 'waiting'), { recursive: true });
     writeFileSync(join(port.dir, 'waiting', '000000001-1-00000000.json'), '{"agent": 7}');
     writeFileSync(join(port.dir, 'waiting', '000000001-1-00000001.json'), 'x'.repeat(5 << 20));
     const tip = git(bare, 'rev-parse', 'main');
-    const { commit } = await deployTogether(store, url, { input: request({ branch: 'feat/ok', commit_sha: sha(11) }), agent: 'agent-7' });
+    const { commit } = await deployTogether(url, job('agent-7', { branch: 'feat/ok', commit_sha: sha(11) }));
     expect(git(bare, 'rev-parse', 'main~1')).toBe(tip);
     expect(git(bare, 'rev-parse', 'main')).toBe(commit);
     for (const id of ['000000001-1-00000000', '000000001-1-00000001']) {

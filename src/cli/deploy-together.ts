@@ -1,37 +1,50 @@
-// A deploy from the CLI, handed to whichever process of this machine is landing deploys to the
-// same remote right now (transaction/handoff.ts), so that many agents' deploys share one commit.
+// `x1deploy deploy`, together with the other processes of this machine deploying to the same
+// remote right now: the one holding the cache clone plans every waiting request against one tip and
+// lands them in one commit and one push (handoff/). Only that process loads the planner, git and
+// the request parser; the others read the request's text, hand it over and wait for their answer.
+import { cacheCloneDir, cacheHandoffPort, isRemoteRepo } from '../cache-clone/index.js';
 import type { DeployResult } from '../deploy/index.js';
+import { handOffOrLead } from '../handoff/index.js';
 import type { GitopsStore } from '../records/index.js';
-import { groupCommits, handOffOrLead } from '../transaction/index.js';
 
 export interface DeployJob {
-  readonly input: unknown;
+  /** The request as the agent wrote it (YAML or JSON), parsed by whichever process deploys it. */
+  readonly request: string;
   readonly agent: string;
 }
 
 function parseDeployJob(raw: unknown): DeployJob {
   const job = raw as Partial<DeployJob> | null;
-  if (typeof job !== 'object' || job === null || typeof job.agent !== 'string' || !('input' in job)) throw new Error('it is not a deploy request');
-  // The agent is checked again as the leader deploys, like any --agent.
-  return { input: job.input, agent: job.agent };
+  if (typeof job !== 'object' || job === null || typeof job.request !== 'string' || typeof job.agent !== 'string') {
+    throw new Error('it is not a deploy request');
+  }
+  return { request: job.request, agent: job.agent };
 }
 
-/**
- * Deploy, together with the other processes of this machine deploying to the same remote right
- * now: one of them plans every request against one tip and lands them in one commit and push.
- * Only the process that does loads the planner; the others hand their request over and wait.
- */
-export async function deployTogether(store: GitopsStore, repo: string, job: DeployJob): Promise<DeployResult> {
-  const port = store.handoff?.();
-  const deployWith = async (target: GitopsStore) => {
-    const [{ deployBranch }, { reviewPortFor }] = await Promise.all([import('../deploy/index.js'), import('../review/index.js')]);
-    const review = reviewPortFor(repo);
-    return (next: DeployJob) => deployBranch(target, next.input, { agent: next.agent, review });
-  };
-  if (!port) return (await deployWith(store))(job);
-  return handOffOrLead(port, {
+export async function deployTogether(repo: string, job: DeployJob): Promise<DeployResult> {
+  if (!isRemoteRepo(repo)) {
+    const { parseRequestText } = await import('./request-input.js');
+    const input = parseRequestText(job.request);
+    const { openGitopsStore } = await import('../gitops/index.js');
+    return (await deployerOn(await openGitopsStore(repo), repo))({ input, agent: job.agent });
+  }
+  return handOffOrLead(cacheHandoffPort(cacheCloneDir(repo)), {
     job,
     parseJob: parseDeployJob,
-    runner: () => deployWith(groupCommits(store, { signer: 'group' })),
+    runner: async () => {
+      const [{ openGitopsStore }, { groupCommits }, { parseRequestText }] = await Promise.all([
+        import('../gitops/index.js'),
+        import('../transaction/index.js'),
+        import('./request-input.js'),
+      ]);
+      const deploy = await deployerOn(groupCommits(await openGitopsStore(repo), { signer: 'group' }), repo);
+      return (next: DeployJob) => deploy({ input: parseRequestText(next.request), agent: next.agent });
+    },
   });
+}
+
+async function deployerOn(store: GitopsStore, repo: string): Promise<(job: { input: unknown; agent: string }) => Promise<DeployResult>> {
+  const [{ deployBranch }, { reviewPortFor }] = await Promise.all([import('../deploy/index.js'), import('../review/index.js')]);
+  const review = reviewPortFor(repo);
+  return ({ input, agent }) => deployBranch(store, input, { agent, review });
 }

@@ -4,6 +4,8 @@ import { packageVersion } from '../templates/index.js';
 
 interface CommandModule {
   register(program: Command): void;
+  /** Loads what the module's help text needs, which its commands do not (called only for help). */
+  beforeHelp?(): Promise<void>;
 }
 
 // Each command's module is loaded only when that command runs: `--version` loads none, `grant`
@@ -65,7 +67,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .showHelpAfterError(!json)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) });
-  for (const load of modulesFor(argv)) (await load()).register(program);
+  const modules = modulesFor(argv);
+  // Help shows for -h/--help, and for `help`, no command or an unknown one (all modules loaded).
+  const help = modules === MODULES || argv.some((a) => a === '-h' || a === '--help');
+  for (const load of modules) {
+    const module = await load();
+    if (help) await module.beforeHelp?.();
+    module.register(program);
+  }
   process.exitCode = undefined;
   try {
     await program.parseAsync([...argv], { from: 'user' });

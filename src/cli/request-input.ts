@@ -1,45 +1,12 @@
-// A deploy request from a file or stdin, as YAML or JSON.
-import { readFile } from 'node:fs/promises';
+// A deploy request's text parsed, as YAML or JSON (read by request-text.ts).
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { deployRequestSchema, isPrototypeKey } from '../spec/index.js';
 import { UsageError } from '../errors/index.js';
 
-/** A request larger than this is no deploy request: refused before it is decoded or parsed. */
-export const REQUEST_MAX_BYTES = 1 << 20;
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > REQUEST_MAX_BYTES) throw new UsageError(`the request is larger than ${REQUEST_MAX_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Bytes as UTF-8, refusing invalid sequences: a replaced character would make a branch name differ from the real one. */
-function utf8(bytes: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new UsageError('the request is not valid UTF-8; save it as UTF-8 and send it again');
-  }
-}
-
-export async function readRequestFile(file: string): Promise<unknown> {
-  let bytes: Buffer;
-  try {
-    bytes = file === '-' ? await readStdin() : await readFile(file);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(
-      `cannot read the request ${file === '-' ? 'from stdin' : `file ${file}`}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  if (bytes.length > REQUEST_MAX_BYTES) throw new UsageError(`the request is larger than ${REQUEST_MAX_BYTES} bytes`);
-  const doc = parseDocument(utf8(bytes));
+/** A request's text parsed as YAML (or JSON), refusing what no deploy request holds. */
+export function parseRequestText(text: string): unknown {
+  const doc = parseDocument(text);
   const [error] = doc.errors;
   if (error) {
     // The parser's message quotes the offending text, which may hold a secret: keep the position only.

@@ -12,4 +12,4 @@ export {
   UnsupportedIndexError,
   type InitOptions,
 } from './local-store.js';
-export { openGitopsStore, openRemoteStore, isRemoteRepo, RemoteUnavailableError, type RemoteOptions } from './remote-store.js';
+export { openGitopsStore, openRemoteStore, RemoteUnavailableError, type RemoteOptions } from './remote-store.js';

@@ -3,16 +3,15 @@
 // rejects as not-fast-forward surfaces as StaleHeadError, so the caller plans again against the
 // new tip (never a blind replay). The token is sent as a header: never on a command line, never
 // logged, and without the extra 401 round trip an onAuth callback costs.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import git, { Errors } from 'isomorphic-git';
+import { cacheCloneDir, cacheHandoffPort, isRemoteRepo, withCacheLock } from '../cache-clone/index.js';
 import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
 import { StaleHeadError, type CommitRequest, type GitopsStore, type HandoffPort } from '../records/index.js';
-import { displayUrl, hexHash } from '../spec/index.js';
+import { displayUrl } from '../spec/index.js';
 import { openBareStore, type BareStore } from './local-store.js';
 import { pushObjects } from './receive-pack.js';
 
@@ -35,21 +34,16 @@ export class RemoteUnavailableError extends X1Error {
   }
 }
 
-export function isRemoteRepo(repo: string): boolean {
-  return /^https?:\/\//.test(repo);
-}
-
 export async function openRemoteStore(url: string, options: RemoteOptions = {}): Promise<GitopsStore> {
   if (new URL(url).username || new URL(url).password) {
     throw new RemoteUnavailableError(url, 'credentials in the URL are refused; put the token in X1DEPLOY_GIT_TOKEN');
   }
-  const root = options.cacheDir ?? process.env.X1DEPLOY_CACHE_DIR ?? join(homedir(), '.cache', 'x1deploy');
-  const gitdir = join(root, hexHash(url, 24));
+  const gitdir = cacheCloneDir(url, options.cacheDir);
   // isomorphic-git adds headers (Git-Protocol) to the object it is given: every call gets a copy,
   // or a protocol v2 listing would turn the next fetch into a v2 request it cannot read.
   const headers = gitAuthHeaders(options.token);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  await mkdir(root, { recursive: true });
+  await mkdir(dirname(gitdir), { recursive: true });
   await withCacheLock(gitdir, async () => {
     if (fs.existsSync(join(gitdir, 'config'))) return;
     await mkdir(gitdir, { recursive: true });
@@ -61,46 +55,6 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
   return new RemoteStore(url, gitdir, branch, headers, timeoutMs);
 }
 
-/**
- * Every process of a user shares one cache clone per remote (X1DEPLOY_CACHE_DIR): fetches, commits
- * and pushes on it take a lock, so one process's fetch never moves the branch another process is
- * about to push, and two never write the same ref or pack at once. A holder that died leaves a
- * stale lock, which is taken over once it is older than `stale`.
- */
-async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise<T> {
-  const held = await holdCacheLock(gitdir, work, true);
-  return held!.value;
-}
-
-const CACHE_LOCK_STALE_MS = 30_000;
-
-// Loaded on first use, not at the top: proper-lockfile hooks the process's exit and signals as it
-// loads, which a command that never takes this lock (every local one) should not carry.
-const lockLibrary = async () => (await import('proper-lockfile')).default;
-
-/** Run `work` holding the cache lock: waiting for it, or undefined at once when it is taken. */
-async function holdCacheLock<T>(gitdir: string, work: () => Promise<T>, wait: boolean): Promise<{ value: T } | undefined> {
-  const lockfile = await lockLibrary();
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(gitdir, {
-      realpath: false,
-      lockfilePath: `${gitdir}.lock`,
-      stale: CACHE_LOCK_STALE_MS,
-      // Polled often: a waiter that sleeps long after the holder let go idles the whole queue.
-      retries: wait ? { retries: 3000, factor: 1.2, minTimeout: 10, maxTimeout: 50, randomize: true } : 0,
-    });
-  } catch (e) {
-    if (!wait && (e as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
-    throw new RemoteUnavailableError(gitdir, `the cache clone stayed locked by another x1deploy process (${(e as Error).message})`);
-  }
-  try {
-    return { value: await work() };
-  } finally {
-    await release().catch(() => undefined);
-  }
-}
-
 async function remoteDefaultBranch(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   const http = CheckedHttpClient.withTimeout(timeoutMs);
   const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD', protocolVersion: 1 }).catch((e: Error) => {
@@ -109,9 +63,6 @@ async function remoteDefaultBranch(url: string, headers: Record<string, string>,
   const target = refs.find((r) => r.ref === 'HEAD')?.target;
   return target?.replace(/^refs\/heads\//, '') ?? 'main';
 }
-
-/** The cache clone whose lock the current async call chain holds (inside exclusive()). */
-const holding = new AsyncLocalStorage<string>();
 
 class RemoteStore implements GitopsStore {
   readonly #local: BareStore;
@@ -136,23 +87,17 @@ class RemoteStore implements GitopsStore {
    * (one machine's agents) take turns instead of colliding at the server and backing off.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (holding.getStore() === this.gitdir) return work();
-    return withCacheLock(this.gitdir, () => holding.run(this.gitdir, work));
+    return withCacheLock(this.gitdir, work);
   }
 
   /** Processes of this machine hand their deploys to whichever holds the cache lock. */
   handoff(): HandoffPort {
-    const gitdir = this.gitdir;
-    return {
-      dir: join(gitdir, 'x1deploy-handoff'),
-      tryLead: (work) => holdCacheLock(gitdir, () => holding.run(gitdir, work), false),
-      isLed: async () => (await lockLibrary()).check(gitdir, { realpath: false, lockfilePath: `${gitdir}.lock`, stale: CACHE_LOCK_STALE_MS }),
-    };
+    return cacheHandoffPort(this.gitdir);
   }
 
   /** The cache lock, unless this call runs inside exclusive() already. */
   #locked<T>(work: () => Promise<T>): Promise<T> {
-    return holding.getStore() === this.gitdir ? work() : withCacheLock(this.gitdir, work);
+    return withCacheLock(this.gitdir, work);
   }
 
   /** Fetch the remote tip and point the cache's branch at it. */

@@ -186,20 +186,17 @@ export class GroupCommitStore implements TransactingStore {
     return overlay ? overlay.readFile(path) : this.inner.readFile(commit, path);
   }
 
-  async fileId(commit: string, path: string): Promise<string | undefined> {
-    // A staged change has no blob yet: read (and parse) it afresh.
-    if (this.#overlayAt(commit)) return undefined;
-    return this.inner.fileId?.(commit, path);
+  fileId(commit: string, path: string): Promise<string | undefined> {
+    // A file the group left alone keeps its blob id (its parsed record is reused); a staged one has none.
+    const overlay = this.#overlayAt(commit);
+    return overlay ? overlay.fileId(path) : Promise.resolve(this.inner.fileId?.(commit, path));
   }
 
   async fileIds(commit: string, path: string): Promise<ReadonlyMap<string, string | undefined>> {
-    // Staged changes have no blobs yet: their files are listed without ids.
     const overlay = this.#overlayAt(commit);
-    if (overlay || !this.inner.fileIds) {
-      const files = overlay ? await overlay.listFiles(path) : await this.inner.listFiles(commit, path);
-      return new Map(files.map((file) => [file, undefined]));
-    }
-    return this.inner.fileIds(commit, path);
+    if (overlay) return overlay.fileIds(path);
+    if (this.inner.fileIds) return this.inner.fileIds(commit, path);
+    return new Map((await this.inner.listFiles(commit, path)).map((file) => [file, undefined]));
   }
 
   listDir(commit: string, path: string): Promise<string[]> {

@@ -12,4 +12,3 @@ export {
 } from './write-protocol.js';
 export { agentCommitter, ownerCommitter, systemCommitter, systemName, type SystemRole } from './committers.js';
 export { groupCommits, GroupCommitStore, type GroupCommitOptions } from './group-commit.js';
-export { handOffOrLead, type Handoff, type HandoffOptions } from './handoff.js';

@@ -41,10 +41,33 @@ export class ChangeOverlay {
     return undefined;
   }
 
+  /** Whether a file is written below `folder` (a later deletion of a folder drops the writes below it). */
+  #writesBelow(folder: string): boolean {
+    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) return true;
+    return false;
+  }
+
   async readFile(path: string): Promise<string | undefined> {
     const verdict = this.#verdict(path);
     if (verdict === undefined) return this.store.readFile(this.base, path);
     return verdict ?? undefined;
+  }
+
+  /** A file's blob id: the base's for a file the overlay leaves alone; none for a staged file (no blob yet). */
+  async fileId(path: string): Promise<string | undefined> {
+    return this.#verdict(path) === undefined ? this.store.fileId?.(this.base, path) : undefined;
+  }
+
+  /** The files below a folder with their blob ids where they are the base's (staged files have none). */
+  async fileIds(folder: string): Promise<ReadonlyMap<string, string | undefined>> {
+    const base = this.store.fileIds
+      ? await this.store.fileIds(this.base, folder)
+      : new Map((await this.store.listFiles(this.base, folder)).map((file) => [file, undefined]));
+    if (this.#changes.size === 0) return base;
+    const files = new Map<string, string | undefined>();
+    for (const [file, id] of base) if (this.#verdict(file) === undefined) files.set(file, id);
+    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) files.set(path, undefined);
+    return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   async listFiles(folder: string): Promise<string[]> {
@@ -63,12 +86,16 @@ export class ChangeOverlay {
     }
     const folderGone = this.#verdict(folder) === null;
     for (const name of folderGone ? [] : await this.store.listDir(this.base, folder)) if (!touched.has(name)) names.add(name);
-    // An entry the overlay touched exists when something is left in it (or it is a written file).
+    // An entry the overlay touched exists when it is a written file or a file is written below it;
+    // else (only deletions) when something of the base is left in it. Checked in that order, so a
+    // deploy's write below apps/<app> does not walk every preview of the app.
     for (const name of touched) {
       const entry = `${folder}/${name}`;
       const verdict = this.#verdict(entry);
-      if (typeof verdict === 'string' || (await this.listFiles(entry)).length > 0) names.add(name);
-      else if (verdict === undefined && (await this.store.readFile(this.base, entry)) !== undefined) names.add(name);
+      if (typeof verdict === 'string' || this.#writesBelow(entry)) names.add(name);
+      else if (verdict === undefined && ((await this.listFiles(entry)).length > 0 || (await this.store.readFile(this.base, entry)) !== undefined)) {
+        names.add(name);
+      }
     }
     return [...names].sort();
   }

@@ -1,12 +1,18 @@
-// x1deploy deploy, render and list.
+// x1deploy deploy, render and list. Light to load: a deploy handed to another process loads only
+// what reads its request and waits (deploy-together.ts); the rest is imported where it is used.
 import type { Command } from 'commander';
-import { openGitopsStore } from '../../gitops/index.js';
 import { deployTogether } from '../deploy-together.js';
-import { readRequestFile, requestFieldsHelp } from '../request-input.js';
+import { readRequestText } from '../request-text.js';
 import { printResult } from '../output.js';
 import { REPO_OPTION, REPO_OPTION_HELP } from '../options.js';
 import { run } from '../run.js';
-import { renderTable } from '../table.js';
+
+/** The request fields for `deploy --help`, loaded by beforeHelp (they come from the schemas). */
+let requestFieldsHelp: (() => string) | undefined;
+
+export async function beforeHelp(): Promise<void> {
+  ({ requestFieldsHelp } = await import('../request-input.js'));
+}
 
 export function register(program: Command): void {
   program
@@ -16,12 +22,11 @@ export function register(program: Command): void {
     .requiredOption(REPO_OPTION, REPO_OPTION_HELP)
     .requiredOption('--agent <id>', 'the agent asking for the deploy')
     .option('--json', 'print one JSON object: {url, version, image_ref, ...}')
-    .addHelpText('after', () => requestFieldsHelp())
+    .addHelpText('after', () => requestFieldsHelp?.() ?? '')
     .action(
       run<{ repo: string; agent: string }>(async (o, out) => {
-        const input = await readRequestFile(o._args[0]!);
-        const store = await openGitopsStore(o.repo);
-        const { answer, commit } = await deployTogether(store, o.repo, { input, agent: o.agent });
+        const request = await readRequestText(o._args[0]!);
+        const { answer, commit } = await deployTogether(o.repo, { request, agent: o.agent });
         const what = !commit
           ? 'already deployed, nothing to commit'
           : answer.gitops_branch
@@ -49,8 +54,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string }>(async (o, out) => {
+        const [{ openGitopsStore }, { renderAll }] = await Promise.all([import('../../gitops/index.js'), import('../../deploy/index.js')]);
         const store = await openGitopsStore(o.repo);
-        const { renderAll } = await import('../../deploy/index.js');
         const result = await renderAll(store);
         printResult(
           out,
@@ -70,8 +75,12 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON array')
     .action(
       run<{ repo: string; app?: string }>(async (o, out) => {
+        const [{ openGitopsStore }, { listBranchDeploys }, { renderTable }] = await Promise.all([
+          import('../../gitops/index.js'),
+          import('../../deploy/index.js'),
+          import('../table.js'),
+        ]);
         const store = await openGitopsStore(o.repo);
-        const { listBranchDeploys } = await import('../../deploy/index.js');
         const rows = await listBranchDeploys(store, { app: o.app });
         const text = rows.length
           ? renderTable(

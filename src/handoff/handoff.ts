@@ -13,6 +13,7 @@
 // request is answered whichever process dies when. A leader that died mid-way may have landed some
 // of its requests; they run again, and a deploy that landed answers that it is already deployed.
 import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X1Error, errorAnswer, errorFromAnswer, type ErrorAnswer } from '../errors/index.js';
@@ -146,24 +147,68 @@ async function answer<R>(folder: Folder, id: string, outcome: PromiseSettledResu
 
 async function waitForAnswer<J, R>(port: HandoffPort, folder: Folder, handoff: Handoff<J, R>, id: string, maxWaitMs: number): Promise<R> {
   const deadline = Date.now() + maxWaitMs;
-  for (let pause = 5; ; pause = Math.min(pause * 1.5, 50)) {
-    const found = await readAnswer<R>(folder, id);
-    if (found) return found;
-    // No live leader (it finished before our request came, or it died): lead, which answers ours.
-    if (!(await port.isLed()) && (await port.tryLead(() => lead(folder, handoff, undefined)))) {
-      const after = await readAnswer<R>(folder, id);
-      if (after) return after;
-      if (!(await exists(join(folder.waiting, `${id}.json`))) && !(await exists(join(folder.taken, `${id}.json`)))) {
-        throw new HandoffLostError(`the request handed to another x1deploy process was removed before it was answered`);
+  const answered = answerSignal(folder, id);
+  try {
+    for (;;) {
+      answered.reset();
+      const found = await readAnswer<R>(folder, id);
+      if (found) return found;
+      // No live leader (it finished before our request came, or it died): lead, which answers ours.
+      if (!(await port.isLed()) && (await port.tryLead(() => lead(folder, handoff, undefined)))) {
+        const after = await readAnswer<R>(folder, id);
+        if (after) return after;
+        if (!(await exists(join(folder.waiting, `${id}.json`))) && !(await exists(join(folder.taken, `${id}.json`)))) {
+          throw new HandoffLostError(`the request handed to another x1deploy process was removed before it was answered`);
+        }
       }
+      if (Date.now() > deadline) {
+        // Withdrawn if no leader has taken it yet; a leader that has may still land it.
+        await unlink(join(folder.waiting, `${id}.json`)).catch(ignoreMissing);
+        throw new HandoffLostError(`no answer came from the x1deploy process holding the cache clone within ${Math.round(maxWaitMs / 1000)} s`);
+      }
+      await answered.wait();
     }
-    if (Date.now() > deadline) {
-      // Withdrawn if no leader has taken it yet; a leader that has may still land it.
-      await unlink(join(folder.waiting, `${id}.json`)).catch(ignoreMissing);
-      throw new HandoffLostError(`no answer came from the x1deploy process holding the cache clone within ${Math.round(maxWaitMs / 1000)} s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
+  } finally {
+    answered.close();
   }
+}
+
+/** How often a waiter looks whether its leader is still alive (and, without file events, for its answer). */
+const LIVENESS_MS = 100;
+
+/**
+ * Wakes a waiter when its answer file appears (inotify, through fs.watch), so that ten waiting
+ * processes do not spend the CPU their leader needs on polling; it still wakes every LIVENESS_MS
+ * to see whether the leader died. Where file events are unavailable it only polls.
+ */
+function answerSignal(folder: Folder, id: string) {
+  let signalled = false;
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(folder.answers, (_event, name) => {
+      if (name !== `${id}.json`) return;
+      signalled = true;
+      wake?.();
+    });
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined;
+  }
+  return {
+    reset: () => (signalled = false),
+    wait: () =>
+      signalled
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, LIVENESS_MS * (0.75 + Math.random() / 2));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          }),
+    close: () => watcher?.close(),
+  };
 }
 
 /** The answer left for `id` (which is removed: it is read once), or undefined when there is none yet. */

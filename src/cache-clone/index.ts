@@ -1,0 +1,2 @@
+// A remote's cache clone on this machine: where it lives and the lock its processes take turns on.
+export { CacheCloneLockedError, cacheCloneDir, cacheHandoffPort, isRemoteRepo, withCacheLock } from './cache-clone.js';
