@@ -3,8 +3,10 @@
 // next, land in one commit and one push, and each gets its own answer, errors included. Each call
 // below stands for a process (the cache lock is a lock file: one process's second take fails like
 // another's). Against a real smart-HTTP git server; the cross-process run is in remote-store.test.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deployTogether } from '../src/cli/deploy-together.js';
@@ -15,6 +17,8 @@ import { gitServerForSuite, servedWorkspace } from './support/served-workspace.j
 import { git, request, tempDir } from './support/workspace-repo.js';
 
 const sha = (i: number) => i.toString(16).padStart(40, 'e');
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const HOLDER = fileURLToPath(new URL('./support/hold-cache-lock.ts', import.meta.url));
 
 /** The files left in the handoff folder's three parts. */
 function leftIn(port: HandoffPort): string[] {
@@ -98,6 +102,16 @@ describe('deploys handed to the process holding the cache clone', () => {
     mkdirSync(join(port.dir, 'taken'), { recursive: true });
     const orphan = '000000001-4242-deadbeef';
     writeFileSync(join(port.dir, 'taken', `${orphan}.json`), JSON.stringify(job('agent-7', { branch: 'feat/orphan', commit_sha: sha(9) })));
+    // Litter of processes that died long ago (an answer nobody read, a request half-written) goes;
+    // a request being written right now stays.
+    mkdirSync(join(port.dir, 'answers'), { recursive: true });
+    mkdirSync(join(port.dir, 'waiting'), { recursive: true });
+    const longAgoFiles = [join(port.dir, 'answers', '000000000-1-00000000.json'), join(port.dir, 'waiting', '.000000000-1-00000001.tmp')];
+    for (const file of longAgoFiles) {
+      writeFileSync(file, '{}');
+      utimesSync(file, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    }
+    writeFileSync(join(port.dir, 'waiting', '.999999999-1-00000002.tmp'), '{"req');
     const lock = `${dirname(port.dir)}.lock`;
     mkdirSync(lock);
     const longAgo = new Date(Date.now() - 120_000);
@@ -110,7 +124,7 @@ describe('deploys handed to the process holding the cache clone', () => {
     // The orphan landed in the same commit, and its answer waits for its requester.
     const left = JSON.parse(readFileSync(join(port.dir, 'answers', `${orphan}.json`), 'utf8'));
     expect(left).toMatchObject({ ok: true, value: { commit, answer: { branch: 'feat/orphan', version: 1 } } });
-    expect(leftIn(port)).toEqual([`answers/${orphan}.json`]);
+    expect(leftIn(port).sort()).toEqual([`answers/${orphan}.json`, 'waiting/.999999999-1-00000002.tmp']);
     expect(existsSync(lock)).toBe(false);
   });
 
@@ -129,4 +143,44 @@ describe('deploys handed to the process holding the cache clone', () => {
       expect(left.error.error).toContain('could not be read');
     }
   });
+
+  it('processes: a leader killed holding the lock, and a waiter killed waiting: every deploy still lands', async () => {
+    const { url, bare, port } = await machine('killed');
+    const env = { ...process.env, X1DEPLOY_CACHE_DIR: process.env.X1DEPLOY_CACHE_DIR };
+    const children: ChildProcess[] = [];
+    const deploy = (branch: string, i: number) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'deploy', '-', '--repo', url, '--agent', 'agent-7', '--json'], { env });
+      children.push(child);
+      let stdout = '';
+      child.stdout!.on('data', (d) => (stdout += d));
+      child.stdin!.end(JSON.stringify(request({ branch, commit_sha: sha(20 + i) })));
+      return { child, done: new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout }))) };
+    };
+    try {
+      // Warm: the cache clone exists. Then a leader takes the lock and dies holding it.
+      expect((await deploy('feat/first', 0).done).code).toBe(0);
+      const holder = spawn(process.execPath, ['--import', 'tsx', HOLDER, dirname(port.dir)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(holder);
+      await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('held') && resolve()));
+      const waiters = ['feat/w1', 'feat/w2', 'feat/w3'].map((branch, i) => deploy(branch, i + 1));
+      await until(() => leftIn(port).filter((f) => /^waiting\/.*\.json$/.test(f)).length === 3, 'three waiting requests');
+      holder.kill('SIGKILL');
+      // One waiter dies too: its request was handed over, so it lands all the same.
+      waiters[2]!.child.kill('SIGKILL');
+      const [w1, w2] = await Promise.all([waiters[0]!.done, waiters[1]!.done]);
+      expect([w1.code, w2.code]).toEqual([0, 0]);
+      const landed = [JSON.parse(w1.stdout), JSON.parse(w2.stdout)];
+      expect(landed.map((a) => a.branch).sort()).toEqual(['feat/w1', 'feat/w2']);
+      for (const answer of landed) git(bare, 'merge-base', '--is-ancestor', answer.commit, 'main');
+      const slug3 = (await import('../src/spec/index.js')).branchSlug('api', 'feat/w3');
+      expect(parse(git(bare, 'show', `main:apps/api/branches/${slug3}/deploy.yaml`)).versions[0].commit_sha).toBe(sha(23));
+      // And the next deploy works at once.
+      const next = await deploy('feat/next', 5).done;
+      expect(next.code).toBe(0);
+      expect(JSON.parse(next.stdout).commit).toBe(git(bare, 'rev-parse', 'main'));
+      expect(git(bare, 'fsck', '--strict', '--no-dangling')).toBe('');
+    } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 240_000);
 });

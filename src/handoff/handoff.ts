@@ -106,16 +106,23 @@ async function lead<J, R>(folder: Folder, handoff: Handoff<J, R>, own: { job: J 
   return ownOutcome;
 }
 
-/** Requests a dead leader had taken go back to waiting; answers nobody came for are removed. */
+/**
+ * Requests a dead leader had taken go back to waiting. Answers nobody came for (their requester
+ * died) and files a process died writing are removed once they are old.
+ */
 async function reclaim(folder: Folder): Promise<void> {
   for (const name of await readdir(folder.taken)) {
     if (name.endsWith('.json')) await rename(join(folder.taken, name), join(folder.waiting, name)).catch(ignoreMissing);
   }
   const now = Date.now();
-  for (const name of await readdir(folder.answers)) {
-    const path = join(folder.answers, name);
-    const info = await stat(path).catch(() => undefined);
-    if (info && now - info.mtimeMs > UNCLAIMED_ANSWER_MS) await unlink(path).catch(ignoreMissing);
+  const old = async (path: string) => now - ((await stat(path).catch(() => undefined))?.mtimeMs ?? now) > UNCLAIMED_ANSWER_MS;
+  for (const [dir, litter] of [
+    [folder.answers, () => true],
+    [folder.waiting, (name: string) => name.endsWith('.tmp')],
+  ] as const) {
+    for (const name of (await readdir(dir)).filter(litter)) {
+      if (await old(join(dir, name))) await unlink(join(dir, name)).catch(ignoreMissing);
+    }
   }
 }
 
