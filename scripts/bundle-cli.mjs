@@ -5,9 +5,26 @@
 // Left out of the bundle, loaded from node_modules when first used: the Kubernetes client (big,
 // only for a cluster) and octokit (only for GitHub). They share no library instance with the rest.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const outdir = 'dist/cli';
+
+// cdk8s ships its own copy of yaml (a bundled dependency), which every command that renders would
+// load beside ours: 160 KB more to compile at start-up. When the two are the same version, cdk8s
+// gets ours; otherwise each keeps its own.
+const require = createRequire(import.meta.url);
+const versionOf = (pkg) => JSON.parse(readFileSync(pkg, 'utf8')).version;
+const ourYaml = require.resolve('yaml');
+const cdk8sYamlPackage = require.resolve('cdk8s/package.json').replace(/package\.json$/, 'node_modules/yaml/package.json');
+const sameYaml = versionOf(require.resolve('yaml/package.json')) === versionOf(cdk8sYamlPackage);
+const oneYaml = {
+  name: 'one-yaml',
+  setup(bundle) {
+    if (!sameYaml) return;
+    bundle.onResolve({ filter: /^yaml$/ }, (args) => (/[\\/]node_modules[\\/]cdk8s[\\/]/.test(args.importer) ? { path: ourYaml } : undefined));
+  },
+};
 // dist/ holds only this output: nothing stale from an earlier layout may be packed with it.
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -27,6 +44,7 @@ await build({
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
   banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [oneYaml],
 });
 chmodSync(`${outdir}/x1deploy.js`, 0o755);
 

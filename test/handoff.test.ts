@@ -128,6 +128,24 @@ describe('deploys handed to the process holding the cache clone', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it('when what every request needs fails (the remote is away), each waiting request is answered with that error, none is left to land later', async () => {
+    process.env.X1DEPLOY_CACHE_DIR = tempDir();
+    const url = suite.server.url('no-such-repo.git');
+    const port = cacheHandoffPort(cacheCloneDir(url));
+    let letGo!: () => void;
+    const held = port.tryLead(() => new Promise<void>((resolve) => (letGo = resolve)));
+    await until(() => letGo !== undefined, 'the lock');
+    const outcomes = Promise.allSettled([1, 2, 3].map((i) => deployTogether(url, job('agent-7', { branch: `feat/u${i}`, commit_sha: sha(30 + i) }))));
+    await until(() => leftIn(port).filter((f) => /^waiting\/.*\.json$/.test(f)).length === 3, 'three waiting requests');
+    letGo();
+    await held;
+    for (const outcome of await outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ kind: 'unavailable', message: expect.stringContaining('no-such-repo.git') });
+    }
+    expect(leftIn(port).filter((f) => !f.includes('.tmp'))).toEqual([]);
+  });
+
   it('a file in the folder that is no request is answered as invalid and changes nothing', async () => {
     const { url, bare, port } = await machine('garbage');
     mkdirSync(join(port.dir, 'waiting'), { recursive: true });

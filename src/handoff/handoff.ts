@@ -88,7 +88,16 @@ function requestId(): string {
  */
 async function lead<J, R>(folder: Folder, handoff: Handoff<J, R>, own: { job: J } | undefined): Promise<PromiseSettledResult<R> | undefined> {
   await reclaim(folder);
-  const run = await handoff.runner();
+  let run: (job: J) => Promise<R>;
+  try {
+    run = await handoff.runner();
+  } catch (err) {
+    // What every request needs failed (the remote is away, say): each waiting one is answered with
+    // it now, rather than left to land later after its requester was told it failed.
+    const taken = await takeWaiting(folder, handoff.parseJob);
+    await Promise.all(taken.map((t) => answer(folder, t.id, { status: 'rejected', reason: err })));
+    throw err;
+  }
   let ownOutcome: PromiseSettledResult<R> | undefined;
   for (let round = 0; round < LEAD_ROUNDS; round++) {
     const mine = round === 0 && own ? [own.job] : [];
@@ -161,9 +170,18 @@ async function waitForAnswer<J, R>(port: HandoffPort, folder: Folder, handoff: H
       const found = await readAnswer<R>(folder, id);
       if (found) return found;
       // No live leader (it finished before our request came, or it died): lead, which answers ours.
-      if (!(await port.isLed()) && (await port.tryLead(() => lead(folder, handoff, undefined)))) {
+      let failed: { reason: unknown } | undefined;
+      const led =
+        !(await port.isLed()) &&
+        (await port.tryLead(() =>
+          lead(folder, handoff, undefined).catch((reason: unknown) => {
+            failed = { reason };
+          }),
+        ));
+      if (led) {
         const after = await readAnswer<R>(folder, id);
         if (after) return after;
+        if (failed) throw failed.reason;
         if (!(await exists(join(folder.waiting, `${id}.json`))) && !(await exists(join(folder.taken, `${id}.json`)))) {
           throw new HandoffLostError(`the request handed to another x1deploy process was removed before it was answered`);
         }
