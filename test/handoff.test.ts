@@ -4,7 +4,7 @@
 // below stands for a process (the cache lock is a lock file: one process's second take fails like
 // another's). Against a real smart-HTTP git server; the cross-process run is in remote-store.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,6 +63,9 @@ describe('deploys handed to the process holding the cache clone', () => {
       deployTogether(url, job('agent-7', { app: 'web', branch: 'feat/d', commit_sha: sha(4) })),
     ]);
     await until(() => leftIn(port).filter((f) => f.startsWith('waiting/') && f.endsWith('.json')).length === 4, 'four waiting requests');
+    // A request is the agent's text before validation: readable by this user only.
+    for (const file of leftIn(port).filter((f) => f.startsWith('waiting/'))) expect(statSync(join(port.dir, file)).mode & 0o077).toBe(0);
+    expect(statSync(join(port.dir, 'waiting')).mode & 0o077).toBe(0);
     // Nothing was written while they waited.
     expect(git(bare, 'rev-parse', 'main')).toBe(tip);
     letGo();

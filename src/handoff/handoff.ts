@@ -73,7 +73,8 @@ interface Folder {
 
 async function openFolder(dir: string): Promise<Folder> {
   const folder = { waiting: join(dir, 'waiting'), taken: join(dir, 'taken'), answers: join(dir, 'answers') };
-  for (const path of Object.values(folder)) await mkdir(path, { recursive: true });
+  // The user's alone: a request is the agent's text before validation, which may hold what it must not.
+  for (const path of Object.values(folder)) await mkdir(path, { recursive: true, mode: 0o700 });
   return folder;
 }
 
@@ -259,7 +260,7 @@ async function readAnswer<R>(folder: Folder, id: string): Promise<R | undefined>
 
 async function writeAside(folder: string, id: string, text: string): Promise<void> {
   const aside = join(folder, `.${id}.tmp`);
-  await writeFile(aside, text, { flag: 'wx' });
+  await writeFile(aside, text, { flag: 'wx', mode: 0o600 });
   await rename(aside, join(folder, `${id}.json`));
 }
 
