@@ -1,5 +1,6 @@
 // x1deploy deploy, render and list. Light to load: a deploy handed to another process loads only
 // what reads its request and waits (deploy-together.ts); the rest is imported where it is used.
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { deployTogether } from '../deploy-together.js';
 import { readRequestText } from '../request-text.js';
@@ -54,6 +55,11 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       run<{ repo: string }>(async (o, out) => {
+        // A re-render is a batch that reads every record and rewrites every file: V8's default lets the
+        // heap grow to about twice what is alive before it collects (10,000 previews: ~108 MB alive,
+        // 375 MB peak RSS). Growing it by 10% at a time keeps the peak at ~290 MB for ~15% more time.
+        // This process runs only this command, so the setting ends with it.
+        setFlagsFromString('--heap-growing-percent=10');
         const [{ openGitopsStore }, { renderAll }] = await Promise.all([import('../../gitops/index.js'), import('../../deploy/index.js')]);
         const store = await openGitopsStore(o.repo);
         const result = await renderAll(store);
