@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 import { git, repoFingerprint, SHA_A, tempDir } from './support/workspace-repo.js';
 
 const requestYaml = `app: api\nbranch: feat/login\ncommit_sha: ${SHA_A}\nports: [3000]\nenv:\n  MODE: preview\n  API_KEY: \${API_KEY}\n`;
@@ -130,5 +130,16 @@ describe('x1deploy CLI', () => {
     expect(r.code).toBe(0);
     for (const field of ['app', 'branch', 'commit_sha', 'dockerfile', 'ports', 'env', 'replicas', 'resources'])
       expect(r.stdout).toMatch(new RegExp(`^  ${field} `, 'm'));
+  });
+});
+
+describe('output into a pipe its reader closed early (x1deploy … | head)', () => {
+  it('ends quietly with its own exit code, not a stack trace', async () => {
+    const running = startCli(['--help']);
+    // The reader goes away before anything is written: every write then fails with EPIPE.
+    running.child.stdout!.destroy();
+    const code = await running.exited;
+    expect(running.stderr).not.toMatch(/EPIPE|Unhandled|at /);
+    expect(code).toBe(0);
   });
 });
