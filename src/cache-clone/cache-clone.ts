@@ -45,12 +45,15 @@ const lockOptions = (gitdir: string) => ({ realpath: false, lockfilePath: `${git
  * the same ref or pack at once.
  */
 export async function withCacheLock<T>(gitdir: string, work: () => Promise<T>): Promise<T> {
-  if (holding.getStore() === gitdir) return work();
   return (await holdCacheLock(gitdir, work, true))!.value;
 }
 
-/** Run `work` holding the lock: waiting for it, or undefined at once when another process holds it. */
+/**
+ * Run `work` holding the lock (at once when this call chain holds it already): waiting for it, or
+ * undefined at once when another process holds it.
+ */
 async function holdCacheLock<T>(gitdir: string, work: () => Promise<T>, wait: boolean): Promise<{ value: T } | undefined> {
+  if (holding.getStore() === gitdir) return { value: await work() };
   const lockfile = await lockLibrary();
   let release: () => Promise<void>;
   try {
@@ -74,7 +77,7 @@ async function holdCacheLock<T>(gitdir: string, work: () => Promise<T>, wait: bo
 export function cacheHandoffPort(gitdir: string): HandoffPort {
   return {
     dir: join(gitdir, 'x1deploy-handoff'),
-    tryLead: (work) => (holding.getStore() === gitdir ? work().then((value) => ({ value })) : holdCacheLock(gitdir, work, false)),
+    tryLead: (work) => holdCacheLock(gitdir, work, false),
     isLed: async () => (await lockLibrary()).check(gitdir, lockOptions(gitdir)),
   };
 }

@@ -83,8 +83,9 @@ class RemoteStore implements GitopsStore {
   }
 
   /**
-   * Run a whole read-plan-write attempt holding the cache lock: processes sharing this cache clone
-   * (one machine's agents) take turns instead of colliding at the server and backing off.
+   * Run `work` holding the cache lock, which calls inside it do not take again: a whole
+   * read-plan-write attempt, so that processes sharing this cache clone (one machine's agents) take
+   * turns instead of colliding at the server, or a single fetch, commit or push.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     return withCacheLock(this.gitdir, work);
@@ -95,14 +96,9 @@ class RemoteStore implements GitopsStore {
     return cacheHandoffPort(this.gitdir);
   }
 
-  /** The cache lock, unless this call runs inside exclusive() already. */
-  #locked<T>(work: () => Promise<T>): Promise<T> {
-    return withCacheLock(this.gitdir, work);
-  }
-
   /** Fetch the remote tip and point the cache's branch at it. */
   head(): Promise<string> {
-    return this.#locked(() => this.#fetchTip());
+    return this.exclusive(() => this.#fetchTip());
   }
 
   async #fetchTip(): Promise<string> {
@@ -172,7 +168,7 @@ class RemoteStore implements GitopsStore {
 
   /** Success means the server accepted exactly this commit as the new tip of the branch. */
   commit(request: CommitRequest): Promise<string | undefined> {
-    return this.#locked(async () => {
+    return this.exclusive(async () => {
       const oid = await this.#local.commit(request);
       if (oid === undefined) return undefined;
       await this.#push(oid, this.branch, false, request.parent);
@@ -181,7 +177,7 @@ class RemoteStore implements GitopsStore {
   }
 
   proposeCommit(request: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
-    return this.#locked(async () => {
+    return this.exclusive(async () => {
       const oid = await this.#local.proposeCommit(request);
       if (oid === undefined) return undefined;
       // A proposal branch holds one proposal: a newer one replaces it.
@@ -191,7 +187,7 @@ class RemoteStore implements GitopsStore {
   }
 
   branchHead(name: string): Promise<string | undefined> {
-    return this.#locked(() => this.#branchHead(name));
+    return this.exclusive(() => this.#branchHead(name));
   }
 
   async #branchHead(name: string): Promise<string | undefined> {
@@ -229,7 +225,7 @@ class RemoteStore implements GitopsStore {
       });
     const found = new Map<string, string>();
     // branchHead fetches each one, so its records can be read from the cache.
-    await this.#locked(async () => {
+    await this.exclusive(async () => {
       for (const ref of refs.map((r) => r.ref.replace(/^refs\/heads\//, '')).sort()) {
         const oid = await this.#branchHead(ref);
         if (oid) found.set(ref, oid);

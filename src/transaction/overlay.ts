@@ -41,10 +41,9 @@ export class ChangeOverlay {
     return undefined;
   }
 
-  /** Whether a file is written below `folder` (a later deletion of a folder drops the writes below it). */
-  #writesBelow(folder: string): boolean {
-    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) return true;
-    return false;
+  /** The files written below `folder` (a later deletion of a folder drops the writes below it). */
+  *#writtenBelow(folder: string): Generator<string> {
+    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) yield path;
   }
 
   async readFile(path: string): Promise<string | undefined> {
@@ -66,14 +65,12 @@ export class ChangeOverlay {
     if (this.#changes.size === 0) return base;
     const files = new Map<string, string | undefined>();
     for (const [file, id] of base) if (this.#verdict(file) === undefined) files.set(file, id);
-    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) files.set(path, undefined);
+    for (const path of this.#writtenBelow(folder)) files.set(path, undefined);
     return new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   async listFiles(folder: string): Promise<string[]> {
-    const files = new Set((await this.store.listFiles(this.base, folder)).filter((f) => this.#verdict(f) === undefined));
-    for (const [path, text] of this.#changes) if (text !== null && isBelow(path, folder)) files.add(path);
-    return [...files].sort();
+    return [...(await this.fileIds(folder)).keys()].sort();
   }
 
   async listDir(folder: string): Promise<string[]> {
@@ -92,7 +89,8 @@ export class ChangeOverlay {
     for (const name of touched) {
       const entry = `${folder}/${name}`;
       const verdict = this.#verdict(entry);
-      if (typeof verdict === 'string' || this.#writesBelow(entry)) names.add(name);
+      const writtenBelow = !this.#writtenBelow(entry).next().done;
+      if (typeof verdict === 'string' || writtenBelow) names.add(name);
       else if (verdict === undefined && ((await this.listFiles(entry)).length > 0 || (await this.store.readFile(this.base, entry)) !== undefined)) {
         names.add(name);
       }
