@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NotAGitopsRepoError, RepoNotEmptyError, initGitopsRepo, openLocalStore } from '../src/gitops/index.js';
 import { StaleHeadError, type FileChanges } from '../src/records/index.js';
+import { uncommittedChanges } from '../src/verify/refs.js';
 
 const author = { name: 'x1deploy test', email: 'test@example.com', timestamp: 1_700_000_000 };
 const dirs: string[] = [];
@@ -58,6 +59,51 @@ function expectClean(dir: string): void {
 }
 
 const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+
+/**
+ * Random commits (files and folders added, changed, removed, swapped) checked after each one
+ * against a plain model and the git CLI. `configure` runs on the repo before the first commit;
+ * `check` after each.
+ */
+async function agreesWithModel(configure: (dir: string) => void = () => undefined, check: (dir: string) => void = () => undefined, steps = 30): Promise<string> {
+  const dir = tempDir();
+  let model = new Map([['x', '1\n']]);
+  let head = await initGitopsRepo(dir, model, { message: 'init', author });
+  configure(dir);
+  const store = await openLocalStore(dir);
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  // 'a-b' and 'a.b' sort between 'a' and 'a/' in the index, which is where mistakes hide.
+  const names = ['a', 'b', 'a-b', 'a.b', 'é'];
+  for (let step = 0; step < steps; step++) {
+    const changes = new Map<string, string | null>();
+    for (let k = 1 + rnd(4); k > 0; k--) {
+      const path = Array.from({ length: 1 + rnd(3) }, () => names[rnd(names.length)]).join('/');
+      changes.set(path, rnd(3) === 0 ? null : `v${rnd(3)}\n`);
+    }
+    const paths = [...changes.keys()];
+    if (paths.some((p) => typeof changes.get(p) === 'string' && paths.some((q) => q.startsWith(`${p}/`)))) continue;
+    const next = new Map(model);
+    const under = (k: string, p: string) => k === p || k.startsWith(`${p}/`);
+    for (const [p, v] of changes) if (v === null) for (const k of [...next.keys()]) if (under(k, p)) next.delete(k);
+    for (const [p, v] of changes) {
+      if (v === null) continue;
+      for (const k of [...next.keys()]) if (under(k, p) || p.startsWith(`${k}/`)) next.delete(k);
+      next.set(p, v);
+    }
+    const oid = await store.commit({ parent: head, changes, message: `step ${step}`, author });
+    expect(oid === undefined, JSON.stringify([...changes])).toBe(sorted(next).join() === sorted(model).join());
+    head = oid ?? head;
+    model = next;
+    expect(sorted(headFiles(dir)), JSON.stringify([...changes])).toEqual(sorted(model));
+    expect(git(dir, 'status', '--porcelain', '--untracked-files=all'), JSON.stringify([...changes])).toBe('');
+    check(dir);
+  }
+  expect(sorted(workTree(dir).files)).toEqual(sorted(model));
+  expect(workTree(dir).folders.filter((f) => readdirSync(join(dir, f)).length === 0)).toEqual([]);
+  expectClean(dir);
+  return dir;
+}
 
 const seed = new Map([
   ['README.md', '# gitops\n'],
@@ -323,40 +369,7 @@ describe('commit', () => {
   });
 
   it('agrees with a simple model over random changes, including file/folder swaps', async () => {
-    const dir = tempDir();
-    let model = new Map([['x', '1\n']]);
-    let head = await initGitopsRepo(dir, model, { message: 'init', author });
-    const store = await openLocalStore(dir);
-    let seed = 7;
-    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
-    // 'a-b' and 'a.b' sort between 'a' and 'a/' in the index, which is where mistakes hide.
-    const names = ['a', 'b', 'a-b', 'a.b', 'é'];
-    for (let step = 0; step < 30; step++) {
-      const changes = new Map<string, string | null>();
-      for (let k = 1 + rnd(4); k > 0; k--) {
-        const path = Array.from({ length: 1 + rnd(3) }, () => names[rnd(names.length)]).join('/');
-        changes.set(path, rnd(3) === 0 ? null : `v${rnd(3)}\n`);
-      }
-      const paths = [...changes.keys()];
-      if (paths.some((p) => typeof changes.get(p) === 'string' && paths.some((q) => q.startsWith(`${p}/`)))) continue;
-      const next = new Map(model);
-      const under = (k: string, p: string) => k === p || k.startsWith(`${p}/`);
-      for (const [p, v] of changes) if (v === null) for (const k of [...next.keys()]) if (under(k, p)) next.delete(k);
-      for (const [p, v] of changes) {
-        if (v === null) continue;
-        for (const k of [...next.keys()]) if (under(k, p) || p.startsWith(`${k}/`)) next.delete(k);
-        next.set(p, v);
-      }
-      const oid = await store.commit({ parent: head, changes, message: `step ${step}`, author });
-      expect(oid === undefined, JSON.stringify([...changes])).toBe(sorted(next).join() === sorted(model).join());
-      head = oid ?? head;
-      model = next;
-      expect(sorted(headFiles(dir)), JSON.stringify([...changes])).toEqual(sorted(model));
-      expect(git(dir, 'status', '--porcelain', '--untracked-files=all'), JSON.stringify([...changes])).toBe('');
-    }
-    expect(sorted(workTree(dir).files)).toEqual(sorted(model));
-    expect(workTree(dir).folders.filter((f) => readdirSync(join(dir, f)).length === 0)).toEqual([]);
-    expectClean(dir);
+    await agreesWithModel();
   });
 
   it('works on a repo whose objects and refs git gc has packed', async () => {
@@ -391,5 +404,157 @@ describe('commit', () => {
     expect(git(dir, 'rev-list', '--count', 'HEAD').trim()).toBe('6');
     expect((await store.listDir(head, 'apps/web/branches')).sort()).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'feat-a', 'feat-b']);
     expectClean(dir);
+  });
+});
+
+/** The extensions of .git/index, by signature (the split index's is "link"). */
+function indexExtensions(dir: string): string[] {
+  const buf = readFileSync(join(dir, '.git/index'));
+  let at = 12;
+  for (let i = buf.readUInt32BE(8); i > 0; i--) {
+    const flags = buf.readUInt16BE(at + 60);
+    const start = at + 62 + (flags & 0x4000 ? 2 : 0);
+    const end = (flags & 0xfff) < 0xfff ? start + (flags & 0xfff) : buf.indexOf(0, start);
+    at += (end - at + 8) & ~7;
+  }
+  const out: string[] = [];
+  for (; at + 8 <= buf.length - 20; at += 8 + buf.readUInt32BE(at + 4)) out.push(buf.toString('latin1', at, at + 4));
+  return out;
+}
+
+const sharedIndexes = (dir: string) => readdirSync(join(dir, '.git')).filter((f) => f.startsWith('sharedindex.'));
+
+/** What git's index holds, read by git (mode, blob, stage and path of every entry). */
+const stagedEntries = (dir: string) => git(dir, 'ls-files', '--stage');
+
+describe('a large index is kept split (git’s split-index), so a commit writes what changed, not the whole index', () => {
+  it('keeps work tree, index and commits in step over random changes, through re-shares of the shared index', async () => {
+    let reshared = 0;
+    let last = '';
+    const dir = await agreesWithModel(
+      (d) => {
+        git(d, 'config', 'core.splitIndex', 'true');
+        // A small share, so the random changes re-share the shared index several times.
+        git(d, 'config', 'splitIndex.maxPercentChange', '50');
+      },
+      (d) => {
+        expect(indexExtensions(d)).toContain('link');
+        // Every entry git sees is the commit's: the index matches HEAD exactly.
+        expect(git(d, 'diff-index', '--cached', '--name-only', 'HEAD')).toBe('');
+        const shared = sharedIndexes(d);
+        expect(shared.length).toBeGreaterThan(0);
+        if (shared.join() !== last) reshared++;
+        last = shared.join();
+      },
+      40,
+    );
+    expect(reshared).toBeGreaterThan(2);
+    // git itself can write the split index x1deploy left, and x1deploy reads git's.
+    writeFileSync(join(dir, 'x'), 'changed by hand\n');
+    git(dir, 'add', 'x');
+    expect(git(dir, 'status', '--porcelain')).toBe('M  x\n');
+  });
+
+  it('reads the split index git wrote, with a staged change of the user\'s, and keeps that change', async () => {
+    const { dir, first, store } = await seeded();
+    git(dir, 'update-index', '--split-index');
+    // git writes the user's edit as a replaced shared entry, a staged new file as an added one,
+    // and an unstaged removal as a deleted one.
+    writeFileSync(join(dir, 'README.md'), '# gitops, edited\n');
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    git(dir, 'add', 'README.md', 'notes.txt');
+    git(dir, 'rm', '-q', '--cached', 'rendered/web/feat-b/deployment.yaml');
+    const before = stagedEntries(dir);
+    const second = await store.commit({
+      parent: first,
+      changes: new Map<string, string | null>([
+        ['rendered/web/feat-c/deployment.yaml', 'kind: Deployment\nname: c\n'],
+        ['rendered/web/feat-a/service.yaml', 'kind: Service\nport: 80\n'],
+        ['apps/web/branches/feat-a', null],
+      ]),
+      message: 'c',
+      author,
+    });
+    expect(indexExtensions(dir)).toContain('link');
+    // The user's three staged changes are still staged, against the new commit.
+    expect(git(dir, 'status', '--porcelain').split('\n').filter(Boolean).sort()).toEqual(['??' + ' rendered/web/feat-b/', 'A  notes.txt', 'D  rendered/web/feat-b/deployment.yaml', 'M  README.md'].sort());
+    const after = stagedEntries(dir);
+    expect(after).toContain('notes.txt');
+    expect(after).not.toContain('apps/web/branches/feat-a/deploy.yaml');
+    expect(after).toMatch(/rendered\/web\/feat-c\/deployment\.yaml/);
+    expect(before).not.toBe(after);
+    git(dir, 'reset', '-q', '--hard', second!);
+    git(dir, 'clean', '-qfd');
+    expectClean(dir);
+  });
+
+  it('reads every bit of the bitmaps git wrote: each deleted and replaced entry, at word edges too', async () => {
+    const dir = tempDir();
+    const name = (i: number) => `p/${String(i).padStart(3, '0')}.yaml`;
+    const first = await initGitopsRepo(dir, new Map(Array.from({ length: 300 }, (_, i) => [name(i), `${i}\n`] as const)), { message: 'init', author });
+    const store = await openLocalStore(dir);
+    git(dir, 'update-index', '--split-index');
+    // Shared positions are the sorted names: bits 31/32 and 63/64 cross the halves and words of EWAH's 64-bit words.
+    for (const i of [0, 31, 32, 63, 64, 65, 127, 128, 191, 255, 299]) git(dir, 'rm', '-q', '--cached', name(i));
+    for (const i of [1, 62, 100, 200, 298]) {
+      writeFileSync(join(dir, name(i)), 'edited\n');
+      git(dir, 'add', name(i));
+    }
+    const before = stagedEntries(dir);
+    await store.commit({ parent: first, changes: new Map([['q.yaml', 'q\n']]), message: 'q', author });
+    const added = `100644 ${git(dir, 'rev-parse', 'HEAD:q.yaml').trim()} 0\tq.yaml\n`;
+    expect(stagedEntries(dir)).toBe(before + added);
+  });
+
+  it('splits an index once it reaches 10,000 entries, and writes it whole again when core.splitIndex is false', async () => {
+    const dir = tempDir();
+    const files = new Map(Array.from({ length: 10_000 }, (_, i) => [`rendered/app/p${i}/deployment.yaml`, `n: ${i}\n`] as const));
+    const first = await initGitopsRepo(dir, files, { message: 'init', author });
+    const store = await openLocalStore(dir);
+    expect(indexExtensions(dir)).toContain('link');
+    expect(sharedIndexes(dir)).toHaveLength(1);
+    const shared = statSync(join(dir, '.git', sharedIndexes(dir)[0]!)).size;
+    const second = await store.commit({ parent: first, changes: new Map([['rendered/app/p5/deployment.yaml', 'n: five\n'], ['rendered/app/q/a.yaml', 'a\n']]), message: 'two', author });
+    // The commit wrote two entries, not 10,000.
+    expect(statSync(join(dir, '.git/index')).size).toBeLessThan(shared / 100);
+    expect(sharedIndexes(dir)).toHaveLength(1);
+    expectClean(dir);
+    git(dir, 'config', 'core.splitIndex', 'false');
+    await store.commit({ parent: second!, changes: new Map([['rendered/app/p6', null]]), message: 'three', author });
+    expect(indexExtensions(dir)).not.toContain('link');
+    expect(statSync(join(dir, '.git/index')).size).toBeGreaterThan(shared / 2);
+    expect(git(dir, 'ls-files').split('\n').filter(Boolean)).toHaveLength(10_000);
+    expectClean(dir);
+  });
+
+  it('removes shared indexes nothing links to once they are old, and keeps the one just replaced', async () => {
+    const { dir, first, store } = await seeded();
+    git(dir, 'config', 'core.splitIndex', 'true');
+    git(dir, 'config', 'splitIndex.maxPercentChange', '0');
+    const stale = join(dir, '.git', `sharedindex.${'0'.repeat(39)}1`);
+    writeFileSync(stale, 'left by a crash\n');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    const second = await store.commit({ parent: first, changes: new Map([['a.yaml', 'a\n']]), message: 'a', author });
+    const firstShared = sharedIndexes(dir);
+    expect(firstShared).toHaveLength(1);
+    expect(existsSync(stale)).toBe(false);
+    // maxPercentChange 0: every commit writes a new shared index; the last one is kept a while.
+    await store.commit({ parent: second!, changes: new Map([['b.yaml', 'b\n']]), message: 'b', author });
+    expect(sharedIndexes(dir)).toHaveLength(2);
+    expect(sharedIndexes(dir)).toEqual(expect.arrayContaining(firstShared));
+    expectClean(dir);
+  });
+
+  it('is read by verify (isomorphic-git reads only a whole index) as the files it stages', async () => {
+    const { dir, first, store } = await seeded();
+    git(dir, 'config', 'core.splitIndex', 'true');
+    await store.commit({ parent: first, changes: new Map([['rendered/web/feat-c/a.yaml', 'a\n']]), message: 'c', author });
+    expect(indexExtensions(dir)).toContain('link');
+    expect(await uncommittedChanges(dir)).toEqual([]);
+    writeFileSync(join(dir, 'README.md'), 'edited\n');
+    expect((await uncommittedChanges(dir)).map((p) => p.path)).toEqual(['README.md']);
+    // verify writes nothing, the index included.
+    expect(indexExtensions(dir)).toContain('link');
   });
 });

@@ -9,7 +9,7 @@ export {
   InvalidChangePathError,
   UncommittedChangesError,
   CheckedOutBranchChangedError,
-  UnsupportedIndexError,
   type InitOptions,
 } from './local-store.js';
+export { UnsupportedIndexError, readWholeIndex } from './git-index.js';
 export { openGitopsStore, openRemoteStore, RemoteUnavailableError, type RemoteOptions } from './remote-store.js';

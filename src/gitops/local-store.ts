@@ -28,13 +28,13 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
 import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { X1Error } from '../errors/index.js';
+import { encodeIndexEntry, fileIdentity, indexSettings, readIndex, updateIndex, type GitIndex, type IndexSettings } from './git-index.js';
 
 export class NotAGitopsRepoError extends X1Error {
   constructor(
@@ -226,7 +226,8 @@ class LocalStore implements BareStore {
   // The index as this store last wrote it, and the file's identity then: a commit that finds the
   // file unchanged (same inode, size and mtime: git replaces the index by rename) splices the
   // parsed copy instead of reading and parsing 50,000 entries again.
-  #index: { readonly file: IndexFile; readonly id: string } | undefined;
+  #index: { readonly index: GitIndex; readonly id: string } | undefined;
+  #indexSettings: { readonly settings: IndexSettings; readonly id: string } | undefined;
   #spareIndex: Buffer | undefined;
 
   constructor(
@@ -596,7 +597,8 @@ class LocalStore implements BareStore {
     }
     if (!changed) return base;
     if (entries.size === 0) return undefined;
-    const tree = [...entries.values()];
+    // Kept in tree order, so the next commit's sort of this tree finds it (nearly) sorted.
+    const tree = inTreeOrder([...entries.values()]);
     const oid = objects.write('tree', encodeTree(tree));
     this.#remember(oid, tree);
     return oid;
@@ -651,7 +653,7 @@ class LocalStore implements BareStore {
   }
 
   /** Make the work tree and the index match the new HEAD at the changed paths (and only there). */
-  async #syncWorkTree({ removed: all, written }: Effects, indexLock: Lock, index: IndexFile): Promise<void> {
+  async #syncWorkTree({ removed: all, written }: Effects, indexLock: Lock, index: GitIndex): Promise<void> {
     const dir = this.#dir;
     // A folder that loses its last file is itself in `removed`, so no empty folder is left
     // behind; its files are dropped so no two removals race on the same subtree. A removed folder
@@ -675,23 +677,33 @@ class LocalStore implements BareStore {
         }),
       ),
     );
-    this.#index = await updateIndex(join(this.#gitdir, 'index'), index, indexLock, removed, entries, this.#spareIndex);
+    if (process.env.NOIDX) return;
+    const settings = await this.#loadIndexSettings();
+    // A failed update may leave the parsed copy ahead of the file: the next commit reads it again.
+    this.#index = undefined;
+    this.#index = await updateIndex(this.#gitdir, index, indexLock, removed, entries, settings, this.#spareIndex);
     // Nothing reads the superseded index once the new one is written: its room is the next spare.
     this.#spareIndex = index.room;
   }
 
   /** The index, parsed and checked to be one x1deploy can update (from memory when unchanged). */
-  async #loadIndex(): Promise<IndexFile> {
-    const path = join(this.#gitdir, 'index');
-    const id = await indexIdentity(path);
-    if (this.#index?.id === id) return this.#index.file;
-    const buf = await readFile(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
-    const file = buf === undefined ? EMPTY_INDEX : parseIndex(buf, path);
-    this.#index = { file, id };
-    return file;  }
+  async #loadIndex(): Promise<GitIndex> {
+    const id = await fileIdentity(join(this.#gitdir, 'index'));
+    if (this.#index?.id === id) return this.#index.index;
+    const index = await readIndex(this.#gitdir);
+    this.#index = { index, id };
+    return index;
+  }
+
+  /** How the repo's config wants its index kept (split or whole), read again when it changes. */
+  async #loadIndexSettings(): Promise<IndexSettings> {
+    const id = await fileIdentity(join(this.#gitdir, 'config'));
+    if (this.#indexSettings?.id === id) return this.#indexSettings.settings;
+    const get = (path: string): Promise<unknown> => git.getConfig({ fs, gitdir: this.#gitdir, path }).catch(() => undefined);
+    const settings = indexSettings({ splitIndex: await get('core.splitIndex'), maxPercentChange: await get('splitIndex.maxPercentChange') });
+    this.#indexSettings = { settings, id };
+    return settings;
+  }
 }
 
 // ---- objects -----------------------------------------------------------------------------------
@@ -704,6 +716,8 @@ function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
   return names;
 }
 
+const STORED_TREE_BYTES = 16 * 1024;
+
 /** Writes loose objects in the background; `flush()` waits until they are all on disk. */
 class ObjectWriter {
   readonly #pending: Promise<void>[] = [];
@@ -715,7 +729,10 @@ class ObjectWriter {
   constructor(readonly gitdir: string) {}
 
   write(type: 'tree' | 'commit', content: Buffer, oid = gitObjectId(type, content)): string {
-    return this.#queue(oid, () => Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]));
+    // A wide tree (a folder of a thousand previews) is written again by every commit below it and is
+    // two-fifths hashes: deflating 50 KB to 33 KB costs ten times storing it (git repacks it anyway).
+    const level = type === 'tree' && content.length > STORED_TREE_BYTES ? 0 : 1;
+    return this.#queue(oid, () => Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), level);
   }
 
   /**
@@ -736,7 +753,7 @@ class ObjectWriter {
   }
 
   /** Queue the write of an object; `object` makes its bytes, header included, when its turn comes. */
-  #queue(oid: string, object: () => Buffer): string {
+  #queue(oid: string, object: () => Buffer, level = 1): string {
     this.oids.push(oid);
     const folder = join(this.gitdir, 'objects', oid.slice(0, 2));
     const file = join(folder, oid.slice(2));
@@ -747,7 +764,7 @@ class ObjectWriter {
       // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
       // Output sized to the object: zlib's default 16 KiB chunk per small object is garbage that
       // piles up faster than it is collected.
-      const data = deflateSync(raw, { level: 1, chunkSize: Math.max(64, raw.length + 64) });
+      const data = deflateSync(raw, { level, chunkSize: Math.max(64, raw.length + 64) });
       await writeFile(tmp, data).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
         await mkdir(folder, { recursive: true });
@@ -766,11 +783,35 @@ class ObjectWriter {
   }
 }
 
-function encodeTree(entries: readonly Entry[]): Buffer {
-  // git orders entries by name bytes, comparing a folder as if its name ended in '/'.
-  const key = (e: Entry) => Buffer.from(e.type === 'tree' ? `${e.path}/` : e.path);
-  const sorted = entries.map((e) => ({ e, k: key(e) })).sort((a, b) => Buffer.compare(a.k, b.k));
-  return Buffer.concat(sorted.flatMap(({ e }) => [Buffer.from(`${e.mode.replace(/^0+/, '')} ${e.path}\0`), Buffer.from(e.oid, 'hex')]));
+/**
+ * Entries in git's tree order: by name bytes, a folder compared as if its name ended in '/'.
+ * Strings compare by UTF-16 unit, which is byte order except where a surrogate meets a character
+ * above it, so names holding either are compared as bytes (a wide tree is sorted every commit).
+ */
+function inTreeOrder(entries: readonly Entry[]): Entry[] {
+  const keyed = entries.map((e) => ({ e, key: e.type === 'tree' ? `${e.path}/` : e.path }));
+  if (keyed.some(({ key }) => /[\ud800-\uffff]/.test(key))) {
+    const bytes = new Map(keyed.map((k) => [k, Buffer.from(k.key)]));
+    keyed.sort((a, b) => Buffer.compare(bytes.get(a)!, bytes.get(b)!));
+  } else keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ e }) => e);
+}
+
+/** A tree object's content, from entries already in tree order, laid out in one buffer. */
+function encodeTree(sorted: readonly Entry[]): Buffer {
+  const modeOf = (e: Entry) => (e.mode === '040000' ? '40000' : e.mode.replace(/^0+/, ''));
+  let size = 0;
+  for (const e of sorted) size += modeOf(e).length + Buffer.byteLength(e.path) + 22;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const e of sorted) {
+    at += out.write(modeOf(e), at, 'latin1');
+    out[at++] = 0x20;
+    at += out.write(e.path, at, 'utf8');
+    out[at++] = 0;
+    at += out.write(e.oid, at, 'hex');
+  }
+  return out;
 }
 
 /** A loose tree object (header included) as entries. */
@@ -794,204 +835,6 @@ function encodeCommit(tree: string, parent: string | undefined, message: string,
   const who = `${clean(author.name)} <${clean(author.email)}> ${when} +0000`;
   const body = message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '');
   return Buffer.from(`tree ${tree}\n${parent ? `parent ${parent}\n` : ''}author ${who}\ncommitter ${who}\n\n${body}\n`);
-}
-
-// ---- index ---------------------------------------------------------------------------------------
-
-interface IndexEntry {
-  readonly path: Buffer;
-  /** The entry in its on-disk (version 2) form. */
-  readonly bytes: Buffer;
-}
-
-function encodeIndexEntry(path: string, oid: string, mode: string, st: fs.BigIntStats): IndexEntry {
-  const name = Buffer.from(path);
-  const entry = Buffer.alloc((62 + name.length + 8) & ~7);
-  const u32 = (x: bigint) => Number(x & 0xffffffffn);
-  const fields = [
-    st.ctimeNs / 1_000_000_000n,
-    st.ctimeNs % 1_000_000_000n,
-    st.mtimeNs / 1_000_000_000n,
-    st.mtimeNs % 1_000_000_000n,
-    st.dev,
-    st.ino,
-  ];
-  fields.forEach((x, i) => entry.writeUInt32BE(u32(x), i * 4));
-  entry.writeUInt32BE(parseInt(mode, 8), 24);
-  entry.writeUInt32BE(u32(st.uid), 28);
-  entry.writeUInt32BE(u32(st.gid), 32);
-  entry.writeUInt32BE(u32(st.size), 36);
-  entry.write(oid, 40, 'hex');
-  entry.writeUInt16BE(Math.min(name.length, 0xfff), 60);
-  name.copy(entry, 62);
-  return { path: name, bytes: entry };
-}
-
-/** An index file cut into its entries: entry i spans bytes starts[i] to starts[i + 1]. */
-interface IndexFile {
-  readonly buf: Buffer;
-  readonly version: number;
-  readonly starts: Uint32Array;
-  /** The allocation `buf` lives in, when updateIndex made it (reusable once `buf` is superseded). */
-  readonly room?: Buffer;
-}
-
-const EMPTY_INDEX: IndexFile = { buf: Buffer.alloc(12), version: 2, starts: Uint32Array.of(12) };
-
-/** Who the index file is now: a rewrite (by x1deploy or git, both replace it by rename) changes it. */
-async function indexIdentity(path: string): Promise<string> {
-  const st = await stat(path, { bigint: true }).catch(() => undefined);
-  return st === undefined ? 'none' : identityOf(st);
-}
-
-function identityOf(st: fs.BigIntStats): string {
-  return `${st.ino}:${st.size}:${st.mtimeNs}`;
-}
-
-/** The index is in a form x1deploy does not write. */
-export class UnsupportedIndexError extends X1Error {
-  constructor(file: string, why: string) {
-    super('invalid', `${file}: ${why}; run "git update-index --index-version 2 --no-split-index" and retry`);
-  }
-}
-
-function parseIndex(buf: Buffer, file: string): IndexFile {
-  const unsupported = (why: string) => new UnsupportedIndexError(file, why);
-  if (buf.toString('latin1', 0, 4) !== 'DIRC') throw unsupported('not a git index');
-  const version = buf.readUInt32BE(4);
-  if (version !== 2 && version !== 3) throw unsupported(`index version ${version} is not supported`);
-  const count = buf.readUInt32BE(8);
-  // A typed array: a plain one of 70,000 numbers is slow to build and to read on every commit.
-  const starts = new Uint32Array(count + 1);
-  starts[0] = 12;
-  let at = 12;
-  const last = buf.length - 20;
-  for (let i = 0; i < count; i++) {
-    if (at + 62 > last) throw unsupported('it is truncated');
-    // The path ends where its length says (a NUL ends a path of 0xfff bytes or more).
-    const flags = (buf[at + 60]! << 8) | buf[at + 61]!;
-    const start = at + 62 + (flags & 0x4000 ? 2 : 0);
-    const length = flags & 0xfff;
-    const end = length < 0xfff ? start + length : buf.indexOf(0, start);
-    at += (end - at + 8) & ~7;
-    starts[i + 1] = at;
-  }
-  // Extensions follow until the trailing checksum; an upper-case first letter marks an optional one.
-  while (at + 8 <= last) {
-    const sig = buf.toString('latin1', at, at + 4);
-    if (!(sig[0]! >= 'A' && sig[0]! <= 'Z')) throw unsupported(`required index extension "${sig}" is not supported`);
-    at += 8 + buf.readUInt32BE(at + 4);
-  }
-  return { buf, version, starts };
-}
-
-/** Where the path of the entry at byte `at` starts and ends. */
-function nameAt(buf: Buffer, at: number): [number, number] {
-  const flags = buf.readUInt16BE(at + 60);
-  const start = at + 62 + (flags & 0x4000 ? 2 : 0);
-  const length = flags & 0xfff;
-  return [start, length < 0xfff ? start + length : buf.indexOf(0, start)];
-}
-
-/** The first entry whose path is not below `path` (git sorts entries by path bytes). */
-function lowerBound(index: IndexFile, path: Buffer): number {
-  let lo = 0;
-  let hi = index.starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const [start, end] = nameAt(index.buf, index.starts[mid]!);
-    if (index.buf.compare(path, 0, path.length, start, end) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Rewrite the index with the entries at or under `removed` dropped and `added` replacing any
- * entry of the same path. Entries are found by binary search and the unchanged runs are copied as
- * bytes, so beyond one copy, one hash and one write of the file the cost follows the change.
- * Optional extensions (caches git rebuilds, like the cache-tree that would now be stale) are
- * dropped; an index git could not do without is refused rather than damaged. Returns the index as
- * written, parsed, for the next commit.
- */
-async function updateIndex(
-  indexFile: string,
-  index: IndexFile,
-  lock: Lock,
-  removed: readonly string[],
-  added: readonly IndexEntry[],
-  spare: Buffer | undefined,
-): Promise<{ readonly file: IndexFile; readonly id: string }> {
-  const count = index.starts.length - 1;
-  const drop = new Uint8Array(count);
-  const dropPath = (path: Buffer) => {
-    // Every stage of the path, so a conflict left there is resolved too.
-    for (let i = lowerBound(index, path); i < count && pathIs(index, i, path); i++) drop[i] = 1;
-  };
-  for (const path of removed.map((p) => Buffer.from(p))) {
-    dropPath(path);
-    // Entries under path/ sort between path/ and path0 ('0' follows '/').
-    const from = lowerBound(index, Buffer.concat([path, Buffer.from('/')]));
-    const to = lowerBound(index, Buffer.concat([path, Buffer.from('0')]));
-    drop.fill(1, from, to);
-  }
-  const inserts = [...added]
-    .sort((a, b) => Buffer.compare(a.path, b.path))
-    .map((e) => {
-      dropPath(e.path);
-      return { at: lowerBound(index, e.path), bytes: e.bytes };
-    });
-  const out: Buffer[] = [Buffer.alloc(12)];
-  // Where each entry of the new index starts, found as the pieces are laid out. The walk jumps
-  // from one insert or drop to the next; the starts of each run between are copied in one go
-  // (a step per entry through closures cost 8 ms a commit at 10,000 previews).
-  if (index.buf.length + inserts.reduce((n, e) => n + e.bytes.length, 0) > 0xffffffff) throw new Error('the index would exceed 4 GB');
-  const starts = new Uint32Array(count + inserts.length + 1);
-  let written = 0;
-  let offset = 12;
-  let i = 0;
-  let next = 0;
-  for (;;) {
-    const insertAt = next < inserts.length ? inserts[next]!.at : count;
-    const dropAt = i < count ? drop.indexOf(1, i) : -1;
-    const stop = Math.min(insertAt, dropAt < 0 ? count : dropAt);
-    if (i < stop) {
-      const from = index.starts[i]!;
-      const to = index.starts[stop]!;
-      out.push(index.buf.subarray(from, to));
-      starts.set(index.starts.subarray(i, stop), written);
-      const shift = offset - from;
-      if (shift !== 0) for (let j = written, end = written + stop - i; j < end; j++) starts[j] = starts[j]! + shift;
-      written += stop - i;
-      offset += to - from;
-      i = stop;
-    }
-    if (next < inserts.length && inserts[next]!.at === i) {
-      // New entries go before the entry they sort ahead of (or replace, when it is dropped).
-      const bytes = inserts[next++]!.bytes;
-      out.push(bytes);
-      starts[written++] = offset;
-      offset += bytes.length;
-    } else if (i < count && drop[i]) i++;
-    else if (i >= count) break;
-  }
-  starts[written] = offset;
-  out[0]!.write('DIRC', 0, 'latin1');
-  out[0]!.writeUInt32BE(index.version, 4);
-  out[0]!.writeUInt32BE(written, 8);
-  // Laid out in `spare` (the allocation of the index before this one) when it fits: a fresh 5 MB
-  // buffer per commit at 10,000 previews costs more in page faults than the copy itself.
-  const room = spare !== undefined && spare.length >= offset && spare !== index.room ? spare : Buffer.allocUnsafeSlow(Math.ceil(offset * 1.25) + 4096);
-  let at = 0;
-  for (const piece of out) at += piece.copy(room, at);
-  const body = room.subarray(0, offset);
-  const stat = await lock.commitTo(indexFile, [body, createHash('sha1').update(body).digest()]);
-  return { file: { buf: body, version: index.version, starts: starts.subarray(0, written + 1), room }, id: identityOf(stat) };
-}
-
-function pathIs(index: IndexFile, i: number, path: Buffer): boolean {
-  const [start, end] = nameAt(index.buf, index.starts[i]!);
-  return index.buf.compare(path, 0, path.length, start, end) === 0;
 }
 
 // ---- files and locks -----------------------------------------------------------------------------

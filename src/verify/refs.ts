@@ -1,9 +1,9 @@
 // Naming the pull request's target: a branch (main, origin/main), a tag or a commit id of the same
 // repo, and where the pull request forked from it.
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import git from 'isomorphic-git';
-import { NotAGitopsRepoError, openBareStore } from '../gitops/index.js';
+import { NotAGitopsRepoError, openBareStore, readWholeIndex } from '../gitops/index.js';
 import { commitTrees } from './tree.js';
 import type { Checkout } from './verify.js';
 import type { VerifyProblem } from './problems.js';
@@ -35,15 +35,26 @@ export async function openCheckout(dir: string): Promise<Checkout> {
 
 /**
  * The file system as verify sees it: statusMatrix writes its refreshed stat cache back to .git/index,
- * and verify writes nothing (the pull request check mounts the checkout read-only).
+ * and verify writes nothing (the pull request check mounts the checkout read-only). isomorphic-git
+ * reads only a whole index, so a split one (git's split-index, which x1deploy keeps for a large
+ * repo) is shown to it merged.
  */
 const indexNotWritten = {
   promises: new Proxy(fs.promises, {
     get(target, name: keyof typeof fs.promises) {
+      const isIndex = (path: unknown) => typeof path === 'string' && /[\\/]\.git[\\/]index$/.test(path);
       if (name === 'writeFile') {
         return async (...args: Parameters<typeof fs.promises.writeFile>) => {
-          if (typeof args[0] === 'string' && /[\\/]\.git[\\/]index$/.test(args[0])) return;
+          if (isIndex(args[0])) return;
           return target.writeFile(...args);
+        };
+      }
+      if (name === 'readFile') {
+        return async (...args: Parameters<typeof fs.promises.readFile>) => {
+          if (!isIndex(args[0])) return target.readFile(...args);
+          const whole = await readWholeIndex(dirname(args[0] as string));
+          if (whole === undefined) throw Object.assign(new Error(`ENOENT: no such file, open '${String(args[0])}'`), { code: 'ENOENT' });
+          return typeof args[1] === 'string' || (typeof args[1] === 'object' && args[1]?.encoding) ? whole.toString() : whole;
         };
       }
       return target[name];
