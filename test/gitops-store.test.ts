@@ -508,19 +508,19 @@ describe('a large index is kept split (git’s split-index), so a commit writes 
 
   it('splits an index once it reaches 10,000 entries, and writes it whole again when core.splitIndex is false', async () => {
     const dir = tempDir();
-    const files = new Map(Array.from({ length: 10_000 }, (_, i) => [`rendered/app/p${i}/deployment.yaml`, `n: ${i}\n`] as const));
+    const files = new Map(Array.from({ length: 10_000 }, (_, i) => [`rendered/app/p${i}.yaml`, `n: ${i}\n`] as const));
     const first = await initGitopsRepo(dir, files, { message: 'init', author });
     const store = await openLocalStore(dir);
     expect(indexExtensions(dir)).toContain('link');
     expect(sharedIndexes(dir)).toHaveLength(1);
     const shared = statSync(join(dir, '.git', sharedIndexes(dir)[0]!)).size;
-    const second = await store.commit({ parent: first, changes: new Map([['rendered/app/p5/deployment.yaml', 'n: five\n'], ['rendered/app/q/a.yaml', 'a\n']]), message: 'two', author });
+    const second = await store.commit({ parent: first, changes: new Map([['rendered/app/p5.yaml', 'n: five\n'], ['rendered/app/q/a.yaml', 'a\n']]), message: 'two', author });
     // The commit wrote two entries, not 10,000.
     expect(statSync(join(dir, '.git/index')).size).toBeLessThan(shared / 100);
     expect(sharedIndexes(dir)).toHaveLength(1);
     expectClean(dir);
     git(dir, 'config', 'core.splitIndex', 'false');
-    await store.commit({ parent: second!, changes: new Map([['rendered/app/p6', null]]), message: 'three', author });
+    await store.commit({ parent: second!, changes: new Map([['rendered/app/p6.yaml', null]]), message: 'three', author });
     expect(indexExtensions(dir)).not.toContain('link');
     expect(statSync(join(dir, '.git/index')).size).toBeGreaterThan(shared / 2);
     expect(git(dir, 'ls-files').split('\n').filter(Boolean)).toHaveLength(10_000);

@@ -23,28 +23,24 @@ function parseDeployJob(raw: unknown): DeployJob {
 
 export async function deployTogether(repo: string, job: DeployJob): Promise<DeployResult> {
   if (!isRemoteRepo(repo)) {
-    const { parseRequestText } = await import('./request-input.js');
-    const input = parseRequestText(job.request);
-    const { openGitopsStore } = await import('../gitops/index.js');
-    return (await deployerOn(await openGitopsStore(repo), repo))({ input, agent: job.agent });
+    const leader = await import('./deploy-leader.js');
+    const input = leader.parseRequestText(job.request);
+    return deployerOn(leader, await leader.openGitopsStore(repo), repo)({ input, agent: job.agent });
   }
   return handOffOrLead(cacheHandoffPort(cacheCloneDir(repo)), {
     job,
     parseJob: parseDeployJob,
     runner: async () => {
-      const [{ openGitopsStore }, { groupCommits }, { parseRequestText }] = await Promise.all([
-        import('../gitops/index.js'),
-        import('../transaction/index.js'),
-        import('./request-input.js'),
-      ]);
-      const deploy = await deployerOn(groupCommits(await openGitopsStore(repo), { signer: 'group' }), repo);
-      return (next: DeployJob) => deploy({ input: parseRequestText(next.request), agent: next.agent });
+      const leader = await import('./deploy-leader.js');
+      const deploy = deployerOn(leader, leader.groupCommits(await leader.openGitopsStore(repo), { signer: 'group' }), repo);
+      return (next: DeployJob) => deploy({ input: leader.parseRequestText(next.request), agent: next.agent });
     },
   });
 }
 
-async function deployerOn(store: GitopsStore, repo: string): Promise<(job: { input: unknown; agent: string }) => Promise<DeployResult>> {
-  const [{ deployBranch }, { reviewPortFor }] = await Promise.all([import('../deploy/index.js'), import('../review/index.js')]);
-  const review = reviewPortFor(repo);
-  return ({ input, agent }) => deployBranch(store, input, { agent, review });
+type Leader = typeof import('./deploy-leader.js');
+
+function deployerOn(leader: Leader, store: GitopsStore, repo: string): (job: { input: unknown; agent: string }) => Promise<DeployResult> {
+  const review = leader.reviewPortFor(repo);
+  return ({ input, agent }) => leader.deployBranch(store, input, { agent, review });
 }

@@ -358,8 +358,7 @@ export async function updateIndex(
   const entriesAfter = (index.split ? effectiveCount(index.split, sharedCount) : sharedCount) + added.length;
   const split = settings.split ?? (index.split !== undefined || entriesAfter >= SPLIT_FROM);
   if (!split && index.split === undefined) return writeWhole(gitdir, index, lock, removed, added, spare);
-  const delta = index.split ?? emptyDelta(sharedCount);
-  applyToDelta(index.table, delta, removed, added);
+  const delta = applyToDelta(index.table, index.split ?? emptyDelta(sharedCount), removed, added);
   const deltaCount = delta.replaced.size + delta.added.length;
   const total = effectiveCount(delta, sharedCount);
   // A whole index becoming split, or one going back to whole, or a delta grown past its share.
@@ -391,11 +390,22 @@ function setPositions(flags: Uint8Array): number[] {
 }
 
 /**
- * Apply the change to the delta in place: copying it would cost milliseconds a commit at 10,000
- * previews, so a caller whose write then fails must read the index again.
+ * The delta with the change applied. Its bitmaps are changed in place (copying them would cost
+ * milliseconds a commit at 10,000 previews), so a caller whose write then fails must read the index
+ * again. Entries are dropped and added in one pass each, not spliced one at a time: an init or a
+ * re-render adds tens of thousands.
  */
-function applyToDelta(shared: EntryTable, delta: SplitDelta, removed: readonly string[], added: readonly IndexEntry[]): void {
-  const { deleted, replaced, added: extra } = delta;
+function applyToDelta(shared: EntryTable, delta: SplitDelta, removed: readonly string[], added: readonly IndexEntry[]): SplitDelta {
+  const { deleted, replaced, added: before } = delta;
+  const gone = new Uint8Array(before.length);
+  let anyGone = false;
+  const dropBetween = (from: Buffer, to: Buffer) => {
+    const end = firstAtOrAfter(before, to);
+    for (let i = firstAtOrAfter(before, from); i < end; i++) {
+      gone[i] = 1;
+      anyGone = true;
+    }
+  };
   const drop = (path: Buffer, below: boolean) => {
     for (const [from, to] of rangesOf(shared, path, below)) {
       for (let i = from; i < to; i++) {
@@ -403,14 +413,11 @@ function applyToDelta(shared: EntryTable, delta: SplitDelta, removed: readonly s
         replaced.delete(i);
       }
     }
-    const at = firstAtOrAfter(extra, path);
-    extra.splice(at, firstAtOrAfter(extra, Buffer.concat([path, NUL])) - at);
-    if (below) {
-      const from = firstAtOrAfter(extra, Buffer.concat([path, SLASH]));
-      extra.splice(from, firstAtOrAfter(extra, Buffer.concat([path, ZERO])) - from);
-    }
+    dropBetween(path, Buffer.concat([path, NUL]));
+    if (below) dropBetween(Buffer.concat([path, SLASH]), Buffer.concat([path, ZERO]));
   };
   for (const path of removed) drop(Buffer.from(path), true);
+  const fresh: IndexEntry[] = [];
   for (const entry of added) {
     const [[from, to]] = rangesOf(shared, entry.path, false) as [[number, number]];
     drop(entry.path, false);
@@ -418,13 +425,24 @@ function applyToDelta(shared: EntryTable, delta: SplitDelta, removed: readonly s
     if (to - from === 1 && stageOf(entryAt(shared, from)) === 0) {
       deleted[from] = 0;
       replaced.set(from, nameless(entry.bytes));
-    } else extra.splice(firstAtOrAfter(extra, entry.path), 0, entry);
+    } else fresh.push(entry);
   }
+  if (!anyGone && fresh.length === 0) return delta;
+  const kept = anyGone ? before.filter((_, i) => !gone[i]) : before;
+  fresh.sort(byPathAndStage);
+  // The two sorted lists merged: each fresh entry goes where a binary search of the rest puts it.
+  const merged: IndexEntry[] = [];
+  let at = 0;
+  for (const entry of fresh) {
+    for (const end = firstAtOrAfter(kept, entry.path, at); at < end; at++) merged.push(kept[at]!);
+    merged.push(entry);
+  }
+  for (; at < kept.length; at++) merged.push(kept[at]!);
+  return { ...delta, added: merged };
 }
 
-/** The first added entry whose path is not below `path`. */
-function firstAtOrAfter(entries: readonly IndexEntry[], path: Buffer): number {
-  let lo = 0;
+/** The first added entry (from `lo` on) whose path is not below `path`. */
+function firstAtOrAfter(entries: readonly IndexEntry[], path: Buffer, lo = 0): number {
   let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
