@@ -62,6 +62,34 @@ describe('the npm package', () => {
     x1('grant', '--repo', 'gitops', '--agent', 'a1', '--app', 'api', '--branches', '*', '--mode', 'auto', '--by', 'owner');
     writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/x\ncommit_sha: ${'a'.repeat(40)}\nports: [8080]\n`);
     expect(JSON.parse(x1('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'))).toMatchObject({ version: 1, status: 'pending-build' });
+    // The deploy ran its own bundle through V8's code cache, kept under HOME; the next one reads it.
+    const codeCache = join(app, '.cache', 'x1deploy', 'v8');
+    const [cached] = readdirSync(codeCache);
+    expect(cached).toMatch(/^leader\.cjs\.[0-9a-f]{20}\.bin$/);
+    const cachedAt = statSync(join(codeCache, cached!)).mtimeMs;
+    writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/y\ncommit_sha: ${'b'.repeat(40)}\nports: [8080]\n`);
+    expect(JSON.parse(x1('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'))).toMatchObject({ version: 1, status: 'pending-build' });
+    expect(statSync(join(codeCache, cached!)).mtimeMs).toBe(cachedAt);
+    // Its errors come back as this process's own: the same answers and exit codes as from source.
+    const failed = (...args: string[]) => {
+      try {
+        x1(...args);
+      } catch (err) {
+        const { status, stdout } = err as { status: number; stdout: string };
+        return { status, answer: JSON.parse(stdout) as unknown };
+      }
+      throw new Error(`x1deploy ${args.join(' ')} succeeded`);
+    };
+    expect(failed('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'stranger', '--json')).toEqual({
+      status: 3,
+      answer: { denied: true, kind: 'denied', reason: expect.stringContaining('stranger') },
+    });
+    writeFileSync(join(app, 'request.yaml'), 'app: api\nbranch: feat/z\ncommit_sha: nope\nports: [8080]\n');
+    expect(failed('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json')).toEqual({
+      status: 1,
+      answer: { error: expect.any(String), kind: 'invalid', issues: [expect.objectContaining({ path: 'commit_sha' })] },
+    });
+    expect(failed('deploy', 'request.yaml', '--repo', join(app, 'nowhere'), '--agent', 'a1', '--json')).toMatchObject({ status: 1, answer: { kind: 'invalid' } });
     let status: { status: number; stdout: string } | undefined;
     try {
       x1('status', '--repo', 'gitops', '--app', 'api', '--branch', 'feat/x', '--json');

@@ -13,10 +13,14 @@ export function isRemoteRepo(repo: string): boolean {
   return /^https?:\/\//.test(repo);
 }
 
+/** x1deploy's cache folder for this user: $X1DEPLOY_CACHE_DIR, else ~/.cache/x1deploy. */
+export function userCacheDir(): string {
+  return process.env.X1DEPLOY_CACHE_DIR ?? join(homedir(), '.cache', 'x1deploy');
+}
+
 /** The cache clone of `url`: one per remote, shared by every process of the user (X1DEPLOY_CACHE_DIR). */
 export function cacheCloneDir(url: string, cacheDir?: string): string {
-  const root = cacheDir ?? process.env.X1DEPLOY_CACHE_DIR ?? join(homedir(), '.cache', 'x1deploy');
-  return join(root, createHash('sha256').update(url, 'utf8').digest('hex').slice(0, 24));
+  return join(cacheDir ?? userCacheDir(), createHash('sha256').update(url, 'utf8').digest('hex').slice(0, 24));
 }
 
 /** Another process kept the cache clone locked for longer than any fetch, commit and push take. */
@@ -33,8 +37,13 @@ const STALE_MS = 30_000;
 // loads, which a command that never takes this lock (every local one) should not carry.
 const lockLibrary = async () => (await import('proper-lockfile')).default;
 
-/** The cache clone whose lock the current async call chain holds. */
-const holding = new AsyncLocalStorage<string>();
+/**
+ * The cache clone whose lock the current async call chain holds. One per process, not one per copy
+ * of this module: a deploy's leader runs from a bundle of its own (cli/code-cache.ts), inside the
+ * lock the main bundle's handoff took.
+ */
+const HOLDING = Symbol.for('x1deploy.cache-clone.holding');
+const holding: AsyncLocalStorage<string> = ((globalThis as { [HOLDING]?: AsyncLocalStorage<string> })[HOLDING] ??= new AsyncLocalStorage<string>());
 
 const lockOptions = (gitdir: string) => ({ realpath: false, lockfilePath: `${gitdir}.lock`, stale: STALE_MS });
 

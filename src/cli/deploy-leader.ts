@@ -1,9 +1,43 @@
-// What a deploy runs once it leads (alone, or for the requests handed over to it), as one module
-// the deploy command imports then: its imports are loaded side by side instead of one after another,
-// and they name only what a deploy uses. Importing deploy/index.js itself would keep every one of
-// its exports, `render`'s with them (the engine bootstrap objects, ~270 KB to compile).
-export { deployBranch } from '../deploy/index.js';
-export { openGitopsStore } from '../gitops/index.js';
-export { reviewPortFor } from '../review/index.js';
-export { groupCommits } from '../transaction/index.js';
-export { parseRequestText } from './request-input.js';
+// What a deploy runs once it leads (alone, or for the requests handed over to it). The installed
+// bin loads it as a bundle of its own, compiled from V8's code cache (code-cache.ts), so what it
+// gives back is data: a result, or the error as its answer, which the caller throws again
+// (errorFromAnswer) with its own copy of the error classes, as a handed-over request's waiter does.
+import { deployBranch, type DeployResult } from '../deploy/index.js';
+import { errorAnswer, isX1Error, type ErrorAnswer } from '../errors/index.js';
+import { openGitopsStore } from '../gitops/index.js';
+import type { GitopsStore } from '../records/index.js';
+import { reviewPortFor } from '../review/index.js';
+import { groupCommits } from '../transaction/index.js';
+import { parseRequestText } from './request-input.js';
+
+export type LeaderAnswer = { readonly result: DeployResult } | { readonly error: ErrorAnswer };
+
+/** A deploy's request as the agent wrote it, and who asks. */
+export interface LeaderJob {
+  readonly request: string;
+  readonly agent: string;
+}
+
+/**
+ * Deploys to `repo`, each answered on its own (a remote's group-committed: one commit and push), or
+ * the error that keeps any from starting. An error x1deploy does not expect is thrown as it is.
+ */
+export async function leadDeploys(
+  repo: string,
+  options: { readonly together: boolean },
+): Promise<{ readonly deploy: (job: LeaderJob) => Promise<LeaderAnswer> } | { readonly error: ErrorAnswer }> {
+  const opened = await answered(() => openGitopsStore(repo));
+  if ('error' in opened) return opened;
+  const store: GitopsStore = options.together ? groupCommits(opened.result, { signer: 'group' }) : opened.result;
+  const review = reviewPortFor(repo);
+  return { deploy: (job) => answered(() => deployBranch(store, parseRequestText(job.request), { agent: job.agent, review })) };
+}
+
+async function answered<T>(run: () => Promise<T>): Promise<{ readonly result: T } | { readonly error: ErrorAnswer }> {
+  try {
+    return { result: await run() };
+  } catch (e) {
+    if (!isX1Error(e)) throw e;
+    return { error: errorAnswer(e) };
+  }
+}

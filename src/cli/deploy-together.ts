@@ -2,10 +2,12 @@
 // remote right now: the one holding the cache clone plans every waiting request against one tip and
 // lands them in one commit and one push (handoff/). Only that process loads the planner, git and
 // the request parser; the others read the request's text, hand it over and wait for their answer.
-import { cacheCloneDir, cacheHandoffPort, isRemoteRepo } from '../cache-clone/index.js';
+import { join } from 'node:path';
+import { cacheCloneDir, cacheHandoffPort, isRemoteRepo, userCacheDir } from '../cache-clone/index.js';
 import type { DeployResult } from '../deploy/index.js';
+import { errorFromAnswer } from '../errors/index.js';
 import { handOffOrLead } from '../handoff/index.js';
-import type { GitopsStore } from '../records/index.js';
+import type { LeaderAnswer } from './deploy-leader.js';
 
 export interface DeployJob {
   /** The request as the agent wrote it (YAML or JSON), parsed by whichever process deploys it. */
@@ -22,25 +24,37 @@ function parseDeployJob(raw: unknown): DeployJob {
 }
 
 export async function deployTogether(repo: string, job: DeployJob): Promise<DeployResult> {
-  if (!isRemoteRepo(repo)) {
-    const leader = await import('./deploy-leader.js');
-    const input = leader.parseRequestText(job.request);
-    return deployerOn(leader, await leader.openGitopsStore(repo), repo)({ input, agent: job.agent });
-  }
+  if (!isRemoteRepo(repo)) return resultOf(await (await leader(repo, false))(job));
   return handOffOrLead(cacheHandoffPort(cacheCloneDir(repo)), {
     job,
     parseJob: parseDeployJob,
     runner: async () => {
-      const leader = await import('./deploy-leader.js');
-      const deploy = deployerOn(leader, leader.groupCommits(await leader.openGitopsStore(repo), { signer: 'group' }), repo);
-      return (next: DeployJob) => deploy({ input: leader.parseRequestText(next.request), agent: next.agent });
+      const deploy = await leader(repo, true);
+      return async (next: DeployJob) => resultOf(await deploy(next));
     },
   });
 }
 
-type Leader = typeof import('./deploy-leader.js');
+async function leader(repo: string, together: boolean): Promise<(job: DeployJob) => Promise<LeaderAnswer>> {
+  const { leadDeploys } = await leaderModule();
+  const lead = await leadDeploys(repo, { together });
+  if ('error' in lead) throw errorFromAnswer(lead.error);
+  return lead.deploy;
+}
 
-function deployerOn(leader: Leader, store: GitopsStore, repo: string): (job: { input: unknown; agent: string }) => Promise<DeployResult> {
-  const review = leader.reviewPortFor(repo);
-  return ({ input, agent }) => leader.deployBranch(store, input, { agent, review });
+function resultOf(answer: LeaderAnswer): DeployResult {
+  if ('error' in answer) throw errorFromAnswer(answer.error);
+  return answer.result;
+}
+
+/**
+ * The leader's code: in the installed bin, a bundle of its own compiled from V8's code cache
+ * (code-cache.ts; ~80 ms of a cold deploy's ~450 are compiling it from source); from source, the
+ * module itself.
+ */
+async function leaderModule(): Promise<typeof import('./deploy-leader.js')> {
+  const bundle = (globalThis as { X1DEPLOY_LEADER_BUNDLE?: string }).X1DEPLOY_LEADER_BUNDLE;
+  if (bundle === undefined) return import('./deploy-leader.js');
+  const [{ loadWithCodeCache }, { packageRoot }] = await Promise.all([import('./code-cache.js'), import('../templates/index.js')]);
+  return loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8')).exports as typeof import('./deploy-leader.js');
 }

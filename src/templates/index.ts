@@ -1,2 +1,2 @@
 // Files shipped with x1deploy (templates/, package.json), filled in for a workspace.
-export { packageVersion, readTemplate, renderVerifyWorkflow } from './templates.js';
+export { packageRoot, packageVersion, readTemplate, renderVerifyWorkflow } from './templates.js';
