@@ -90,6 +90,33 @@ describe('the npm package', () => {
       answer: { error: expect.any(String), kind: 'invalid', issues: [expect.objectContaining({ path: 'commit_sha' })] },
     });
     expect(failed('deploy', 'request.yaml', '--repo', join(app, 'nowhere'), '--agent', 'a1', '--json')).toMatchObject({ status: 1, answer: { kind: 'invalid' } });
+
+    // Against a remote, processes deploying at once hand their requests to the one holding the cache
+    // clone, whose leader bundle runs inside the lock the main bundle took.
+    const served = tempDir();
+    execFileSync('git', ['clone', '-q', '--bare', join(app, 'gitops'), join(served, 'gitops.git')]);
+    const remote = await startGitHttpServer(served);
+    try {
+      const deployRemote = (branch: string) =>
+        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+          const child = spawn(bin, ['deploy', '-', '--repo', remote.url('gitops.git'), '--agent', 'a1', '--json'], { cwd: app, env: { ...process.env, KUBECONFIG: '', HOME: app } });
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (d) => (out += d));
+          child.stderr.on('data', (d) => (err += d));
+          child.on('close', (code) => resolve({ code, out, err }));
+          child.stdin.end(JSON.stringify({ app: 'api', branch, commit_sha: 'c'.repeat(40), ports: [8080] }));
+        });
+      const results = await Promise.all(['feat/r1', 'feat/r2', 'feat/r3'].map(deployRemote));
+      for (const r of results) {
+        expect(r.code, r.err).toBe(0);
+        expect(JSON.parse(r.out)).toMatchObject({ version: 1, status: 'pending-build' });
+      }
+      const landed = execFileSync('git', ['-C', join(served, 'gitops.git'), 'ls-tree', '--name-only', 'main', 'apps/api/branches/'], { encoding: 'utf8' });
+      expect(landed.split('\n').filter((l) => /feat-r[123]/.test(l))).toHaveLength(3);
+    } finally {
+      await remote.close();
+    }
     let status: { status: number; stdout: string } | undefined;
     try {
       x1('status', '--repo', 'gitops', '--app', 'api', '--branch', 'feat/x', '--json');
