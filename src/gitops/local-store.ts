@@ -309,7 +309,7 @@ class LocalStore implements BareStore {
   }
 
   async #readObject(oid: string, type: 'blob'): Promise<Buffer> {
-    const loose = await readFile(join(this.#gitdir, 'objects', oid.slice(0, 2), oid.slice(2))).catch(() => undefined);
+    const loose = readLoose(this.#gitdir, oid);
     if (loose) {
       const raw = inflateSync(loose);
       const header = raw.indexOf(0);
@@ -361,7 +361,6 @@ class LocalStore implements BareStore {
     const oid = objects.write('commit', encodeCommit(root, parent, message, author));
     this.#commitTrees.set(oid, root);
     this.#rememberWritten(oid, objects.oids);
-    await objects.flush();
     // A proposal branch belongs to one (app, branch, version): a newer proposal replaces it.
     const refFile = join(this.#gitdir, 'refs', 'heads', ...branch.split('/'));
     await mkdir(dirname(refFile), { recursive: true });
@@ -404,8 +403,7 @@ class LocalStore implements BareStore {
     const oid = objects.write('commit', encodeCommit(root, parent, message, author));
     this.#commitTrees.set(oid, root);
     this.#rememberWritten(oid, objects.oids);
-    // Every object must be on disk before the ref can point at it.
-    await objects.flush();
+    // Every object is on disk (each write returns once it is) before the ref can point at it.
     const repoLock = parent === undefined ? undefined : await this.#acquireRepoLock({ from: parent, to: oid });
     try {
       if (this.#bare) {
@@ -470,18 +468,18 @@ class LocalStore implements BareStore {
    * exist): uncommitted edits of the user's are never overwritten without a word.
    */
   async #refuseOverwritingUserChanges({ written }: Effects): Promise<void> {
-    const limit = limiter(IO_CONCURRENCY);
-    const changed = await Promise.all(
-      written.map((file) =>
-        limit(async () => {
-          const current = await readFile(join(this.#dir, file.path)).catch(() => undefined);
-          if (current === undefined) return undefined;
-          const oid = gitObjectId('blob', current);
-          return oid === file.before || oid === file.oid ? undefined : file.path;
-        }),
-      ),
-    );
-    const paths = changed.filter((p): p is string => p !== undefined);
+    const paths: string[] = [];
+    for (const file of written) {
+      // Read at once, as objects are (readLoose): a re-render checks thousands of small files.
+      let current: Buffer;
+      try {
+        current = fs.readFileSync(join(this.#dir, file.path));
+      } catch {
+        continue;
+      }
+      const oid = gitObjectId('blob', current);
+      if (oid !== file.before && oid !== file.oid) paths.push(file.path);
+    }
     if (paths.length > 0) throw new UncommittedChangesError(this.#dir, paths);
   }
 
@@ -540,7 +538,7 @@ class LocalStore implements BareStore {
     let entries = this.#trees.get(oid);
     if (entries === undefined) {
       // Parsed here when loose (4x faster than git.readTree's DecompressionStream); packed via isomorphic-git.
-      const loose = await readFile(join(this.#gitdir, 'objects', oid.slice(0, 2), oid.slice(2))).catch(() => undefined);
+      const loose = readLoose(this.#gitdir, oid);
       entries = loose ? decodeTree(inflateSync(loose)) : (await git.readTree({ fs, ...this.#git, oid, cache: this.#cache })).tree;
       this.#remember(oid, entries);
     }
@@ -708,6 +706,19 @@ class LocalStore implements BareStore {
 
 // ---- objects -----------------------------------------------------------------------------------
 
+/**
+ * A loose object's deflated bytes, or undefined when it is not loose (packed, or missing). Read in
+ * one blocking call: for a file of a few kilobytes that costs less than the four trips through
+ * libuv's threads an async read takes (open, stat, read, close), and a re-render reads thousands.
+ */
+function readLoose(gitdir: string, oid: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2)));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A tree's entries by name, made once per parsed tree (wide trees are looked up often). */
 const treeNames = new WeakMap<readonly Entry[], ReadonlyMap<string, Entry>>();
 function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
@@ -718,12 +729,14 @@ function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
 
 const STORED_TREE_BYTES = 16 * 1024;
 
-/** Writes loose objects in the background; `flush()` waits until they are all on disk. */
+/**
+ * Writes loose objects, each on disk when its write returns. Written in one blocking call each: a
+ * few kilobytes cost less that way than four trips through libuv's threads (a re-render writes
+ * thousands), and nothing is held queued.
+ */
 class ObjectWriter {
-  readonly #pending: Promise<void>[] = [];
   /** Every object written, in order: what a push of the commit must send. */
   readonly oids: string[] = [];
-  readonly #limit = limiter(IO_CONCURRENCY);
   static #seq = 0;
 
   constructor(readonly gitdir: string) {}
@@ -732,54 +745,39 @@ class ObjectWriter {
     // A wide tree (a folder of a thousand previews) is written again by every commit below it and is
     // two-fifths hashes: deflating 50 KB to 33 KB costs ten times storing it (git repacks it anyway).
     const level = type === 'tree' && content.length > STORED_TREE_BYTES ? 0 : 1;
-    return this.#queue(oid, () => Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), level);
+    return this.#write(oid, Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), level);
   }
 
-  /**
-   * A blob whose bytes are made again when its turn to be written comes: a queued write then
-   * holds the text the caller keeps anyway, not a compressed copy of it (a re-render of 10,000
-   * previews queues 60,000 writes at once).
-   */
   writeText(text: string, oid: string): string {
-    return this.#queue(oid, () => {
-      // Header and text laid out in one buffer: one allocation per object, not three.
-      const size = Buffer.byteLength(text, 'utf8');
-      const header = `blob ${size}\0`;
-      const raw = Buffer.allocUnsafe(header.length + size);
-      raw.write(header, 0, 'latin1');
-      raw.write(text, header.length, 'utf8');
-      return raw;
-    });
+    // Header and text laid out in one buffer: one allocation per object, not three.
+    const size = Buffer.byteLength(text, 'utf8');
+    const header = `blob ${size}\0`;
+    const raw = Buffer.allocUnsafe(header.length + size);
+    raw.write(header, 0, 'latin1');
+    raw.write(text, header.length, 'utf8');
+    return this.#write(oid, raw);
   }
 
-  /** Queue the write of an object; `object` makes its bytes, header included, when its turn comes. */
-  #queue(oid: string, object: () => Buffer, level = 1): string {
+  /** Write an object from its bytes, header included. */
+  #write(oid: string, raw: Buffer, level = 1): string {
     this.oids.push(oid);
     const folder = join(this.gitdir, 'objects', oid.slice(0, 2));
     const file = join(folder, oid.slice(2));
     const tmp = join(folder, `tmp_obj_${process.pid}_${ObjectWriter.#seq++}`);
     // Written aside and renamed, so a crash never leaves a truncated object under its real name.
-    const task = this.#limit(async () => {
-      const raw = object();
-      // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
-      // Output sized to the object: zlib's default 16 KiB chunk per small object is garbage that
-      // piles up faster than it is collected.
-      const data = deflateSync(raw, { level, chunkSize: Math.max(64, raw.length + 64) });
-      await writeFile(tmp, data).catch(async (e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
-        await mkdir(folder, { recursive: true });
-        await writeFile(tmp, data);
-      });
-      await rename(tmp, file);
-    });
-    // Observed now so an early failure is not an unhandled rejection; flush() rethrows it.
-    task.catch(() => undefined);
-    this.#pending.push(task);
+    // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
+    // Output sized to the object: zlib's default 16 KiB chunk per small object is garbage that
+    // piles up faster than it is collected.
+    const data = deflateSync(raw, { level, chunkSize: Math.max(64, raw.length + 64) });
+    try {
+      fs.writeFileSync(tmp, data);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(tmp, data);
+    }
+    fs.renameSync(tmp, file);
     return oid;
-  }
-
-  async flush(): Promise<void> {
-    await Promise.all(this.#pending);
   }
 }
 
