@@ -87,7 +87,9 @@ describe('crash recovery of the local store', () => {
       child.kill('SIGKILL');
       await closed;
       const store = await openLocalStore(dir);
-      await deployBranch(store, request({ branch: `feat/after${i}`, commit_sha: (i + 1).toString(16).padStart(40, 'b') }), {
+      // One branch redeployed each time: six killed deploys that all landed plus six new branches
+      // would pass the workspace's limit of 10 previews.
+      await deployBranch(store, request({ branch: 'feat/after', commit_sha: (i + 1).toString(16).padStart(40, 'b') }), {
         agent: 'agent-7',
       });
       clean(dir);

@@ -7,6 +7,8 @@ import { cacheCloneDir, cacheHandoffPort, isRemoteRepo, userCacheDir } from '../
 import type { DeployResult } from '../deploy/index.js';
 import { errorFromAnswer } from '../errors/index.js';
 import { handOffOrLead } from '../handoff/index.js';
+import { packageRoot } from '../templates/index.js';
+import { loadWithCodeCache } from './code-cache.js';
 import type { LeaderAnswer } from './deploy-leader.js';
 
 export interface DeployJob {
@@ -55,6 +57,5 @@ function resultOf(answer: LeaderAnswer): DeployResult {
 async function leaderModule(): Promise<typeof import('./deploy-leader.js')> {
   const bundle = (globalThis as { X1DEPLOY_LEADER_BUNDLE?: string }).X1DEPLOY_LEADER_BUNDLE;
   if (bundle === undefined) return import('./deploy-leader.js');
-  const [{ loadWithCodeCache }, { packageRoot }] = await Promise.all([import('./code-cache.js'), import('../templates/index.js')]);
   return loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8')).exports as typeof import('./deploy-leader.js');
 }
