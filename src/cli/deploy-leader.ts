@@ -12,8 +12,8 @@ import { parseRequestText } from './request-input.js';
 
 export type LeaderAnswer = { readonly result: DeployResult } | { readonly error: ErrorAnswer };
 
-/** A deploy's request as the agent wrote it, and who asks. */
-export interface LeaderJob {
+export interface DeployJob {
+  /** The request as the agent wrote it (YAML or JSON), parsed by whichever process deploys it. */
   readonly request: string;
   readonly agent: string;
 }
@@ -25,7 +25,7 @@ export interface LeaderJob {
 export async function leadDeploys(
   repo: string,
   options: { readonly together: boolean },
-): Promise<{ readonly deploy: (job: LeaderJob) => Promise<LeaderAnswer> } | { readonly error: ErrorAnswer }> {
+): Promise<{ readonly deploy: (job: DeployJob) => Promise<LeaderAnswer> } | { readonly error: ErrorAnswer }> {
   const opened = await answered(() => openGitopsStore(repo));
   if ('error' in opened) return opened;
   const store: GitopsStore = options.together ? groupCommits(opened.result, { signer: 'group' }) : opened.result;

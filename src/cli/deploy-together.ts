@@ -9,13 +9,7 @@ import { errorFromAnswer } from '../errors/index.js';
 import { handOffOrLead } from '../handoff/index.js';
 import { packageRoot } from '../templates/index.js';
 import { loadWithCodeCache } from './code-cache.js';
-import type { LeaderAnswer } from './deploy-leader.js';
-
-export interface DeployJob {
-  /** The request as the agent wrote it (YAML or JSON), parsed by whichever process deploys it. */
-  readonly request: string;
-  readonly agent: string;
-}
+import type { DeployJob, LeaderAnswer } from './deploy-leader.js';
 
 function parseDeployJob(raw: unknown): DeployJob {
   const job = raw as Partial<DeployJob> | null;

@@ -56,15 +56,15 @@ export interface IndexSettings {
   readonly maxPercentChange: number;
 }
 
-export const DEFAULT_INDEX_SETTINGS: IndexSettings = { maxPercentChange: 20 };
+const DEFAULT_INDEX_SETTINGS: IndexSettings = { maxPercentChange: 20 };
 
 /**
  * Below this many entries the index is written whole: a repo of a few hundred previews writes it in
  * well under a millisecond, and tools that cannot read a split index (libgit2, JGit) keep working.
  */
-export const SPLIT_FROM = 10_000;
+const SPLIT_FROM = 10_000;
 
-export const EMPTY_INDEX: GitIndex = { version: 2, table: { buf: Buffer.alloc(12), starts: Uint32Array.of(12) } };
+const EMPTY_INDEX: GitIndex = { version: 2, table: { buf: Buffer.alloc(12), starts: Uint32Array.of(12) } };
 
 /** The index is in a form x1deploy does not write. */
 export class UnsupportedIndexError extends X1Error {
@@ -355,8 +355,8 @@ export async function updateIndex(
   spare?: Buffer,
 ): Promise<{ readonly index: GitIndex; readonly id: string }> {
   const sharedCount = index.table.starts.length - 1;
-  const entriesAfter = (index.split ? effectiveCount(index.split, sharedCount) : sharedCount) + added.length;
-  const split = settings.split ?? (index.split !== undefined || entriesAfter >= SPLIT_FROM);
+  // Unset, git's rule: an index split stays split; a whole one splits once it is large.
+  const split = settings.split ?? (index.split !== undefined || sharedCount + added.length >= SPLIT_FROM);
   if (!split && index.split === undefined) return writeWhole(gitdir, index, lock, removed, added, spare);
   const delta = applyToDelta(index.table, index.split ?? emptyDelta(sharedCount), removed, added);
   const deltaCount = delta.replaced.size + delta.added.length;

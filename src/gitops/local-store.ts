@@ -675,7 +675,6 @@ class LocalStore implements BareStore {
         }),
       ),
     );
-    if (process.env.NOIDX) return;
     const settings = await this.#loadIndexSettings();
     // A failed update may leave the parsed copy ahead of the file: the next commit reads it again.
     this.#index = undefined;
