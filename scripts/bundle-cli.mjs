@@ -10,6 +10,12 @@ import { createRequire } from 'node:module';
 
 const outdir = 'dist/cli';
 const LEADER_BUNDLE = 'dist/cli/leader.cjs';
+const DEPLOY_BUNDLE = 'dist/cli/deploy.cjs';
+// The parts built as bundles of their own, each loaded through V8's code cache (code-cache.ts).
+const bundles = {
+  'globalThis.X1DEPLOY_LEADER_BUNDLE': JSON.stringify(LEADER_BUNDLE),
+  'globalThis.X1DEPLOY_DEPLOY_BUNDLE': JSON.stringify(DEPLOY_BUNDLE),
+};
 
 // cdk8s ships its own copy of yaml (a bundled dependency), which every command that renders would
 // load beside ours: 160 KB more to compile at start-up. When the two are the same version, cdk8s
@@ -46,41 +52,46 @@ await build({
   banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   plugins: [oneYaml],
-  // The deploy leader comes from its own bundle (below), not from a chunk of this one.
-  define: { 'globalThis.X1DEPLOY_LEADER_BUNDLE': JSON.stringify(LEADER_BUNDLE) },
+  // Deploy's program and its leader come from their own bundles (below), not from chunks of this one.
+  define: bundles,
 });
 chmodSync(`${outdir}/x1deploy.js`, 0o755);
 
-// What a deploy runs once it leads, as one CommonJS file: Node 20 can use V8's code cache only for
-// a script it compiles through vm.Script (src/cli/code-cache.ts), not for ES modules.
-await build({
-  entryPoints: { leader: 'src/cli/deploy-leader.ts' },
-  outdir,
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  external: ['@kubernetes/client-node', '@octokit/*'],
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'linked',
-  // The one module that asks where it is (templates/) finds the package root from this file.
-  define: { 'import.meta.url': 'x1deployModuleUrl' },
-  banner: { js: "var x1deployModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
-  plugins: [oneYaml],
-});
-// Node 20 loses a cached script's dynamic-import callback, so the leader's imports of ES module
-// packages (octokit) go through the importer its loader passes in; none may be left behind.
-const leaderFile = `${outdir}/leader.cjs`;
-const leader = readFileSync(leaderFile, 'utf8')
-  .replace(/(?<![\w$.])import\((?=["'])/g, 'x1deployImport(')
-  // All ASCII (esbuild leaves a regular expression's characters as written), so the loader reads it
-  // as latin1 straight into a one-byte string; an escape means the same character in a literal.
-  .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-if (/(?<![\w$.])import\(|import\.meta/.test(leader)) throw new Error(`${leaderFile} keeps a dynamic import or import.meta that its loader cannot serve`);
-writeFileSync(leaderFile, leader);
+// What a deploy runs (its program, and what it runs once it leads), each as one CommonJS file:
+// Node 20 can use V8's code cache only for a script it compiles through vm.Script
+// (src/cli/code-cache.ts), not for ES modules. Two, so a deploy handed to another process loads
+// only the first.
+async function codeCachedBundle(entry, file) {
+  await build({
+    entryPoints: [entry],
+    outfile: file,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['@kubernetes/client-node', '@octokit/*'],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'linked',
+    // The one module that asks where it is (templates/) finds the package root from this file.
+    define: { ...bundles, 'import.meta.url': 'x1deployModuleUrl' },
+    banner: { js: "var x1deployModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+    plugins: [oneYaml],
+  });
+  // Node 20 loses a cached script's dynamic-import callback, so the bundle's imports (of ES module
+  // packages: octokit; and the loader's own, which a bundle loading another one passes on) go
+  // through the importer its loader passes in; none may be left behind.
+  const code = readFileSync(file, 'utf8')
+    .replace(/(?<![\w$.])import\(/g, 'x1deployImport(')
+    // All ASCII (esbuild leaves a regular expression's characters as written), so the loader reads it
+    // as latin1 straight into a one-byte string; an escape means the same character in a literal.
+    .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (/(?<![\w$.])import\(|import\.meta/.test(code)) throw new Error(`${file} keeps a dynamic import or import.meta that its loader cannot serve`);
+  writeFileSync(file, code);
+}
+await codeCachedBundle('src/cli/deploy-leader.ts', LEADER_BUNDLE);
+await codeCachedBundle('src/cli/deploy-cli.ts', DEPLOY_BUNDLE);
 
 // The bin's path before the bundle. `npx x1deploy` in a checkout installs the checkout into npx's
 // cache once, keyed by its path alone, and never re-links its bin (npm/cli#9766): a checkout that

@@ -62,14 +62,28 @@ describe('the npm package', () => {
     x1('grant', '--repo', 'gitops', '--agent', 'a1', '--app', 'api', '--branches', '*', '--mode', 'auto', '--by', 'owner');
     writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/x\ncommit_sha: ${'a'.repeat(40)}\nports: [8080]\n`);
     expect(JSON.parse(x1('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'))).toMatchObject({ version: 1, status: 'pending-build' });
-    // The deploy ran its own bundle through V8's code cache, kept under HOME; the next one reads it.
+    // The deploy ran its two bundles (its program, and its leader) through V8's code cache, kept
+    // under HOME; the next deploy reads them. No other command made one.
     const codeCache = join(app, '.cache', 'x1deploy', 'v8');
-    const [cached] = readdirSync(codeCache);
-    expect(cached).toMatch(/^leader\.cjs\.[0-9a-f]{20}\.bin$/);
-    const cachedAt = statSync(join(codeCache, cached!)).mtimeMs;
+    const cached = readdirSync(codeCache).sort();
+    expect(cached).toEqual([expect.stringMatching(/^deploy\.cjs\.[0-9a-f]{20}\.bin$/), expect.stringMatching(/^leader\.cjs\.[0-9a-f]{20}\.bin$/)]);
+    const cachedAt = cached.map((file) => statSync(join(codeCache, file)).mtimeMs);
     writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/y\ncommit_sha: ${'b'.repeat(40)}\nports: [8080]\n`);
     expect(JSON.parse(x1('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'))).toMatchObject({ version: 1, status: 'pending-build' });
-    expect(statSync(join(codeCache, cached!)).mtimeMs).toBe(cachedAt);
+    expect(cached.map((file) => statSync(join(codeCache, file)).mtimeMs)).toEqual(cachedAt);
+    // Its usage errors are commander's, as from the whole program: --json answers in JSON.
+    const usage = (() => {
+      try {
+        x1('deploy', 'request.yaml', '--agent', 'a1', '--json');
+      } catch (err) {
+        return err as { status: number; stdout: string };
+      }
+      throw new Error('deploy without --repo succeeded');
+    })();
+    expect(usage.status).toBe(1);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: "required option '--repo <dir>' not specified", kind: 'invalid' });
+    // Help is the whole program's, with the request's fields.
+    expect(x1('deploy', '--help')).toContain('commit_sha');
     // Its errors come back as this process's own: the same answers and exit codes as from source.
     const failed = (...args: string[]) => {
       try {

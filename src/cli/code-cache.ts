@@ -10,11 +10,29 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFile
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { userCacheDir } from '../cache-clone/index.js';
+import { packageRoot } from '../templates/index.js';
 
 export interface CodeCacheLoad {
   readonly exports: unknown;
   /** Whether V8 took the cached code (`hit`), found none, or refused it (both: it is written on exit). */
   readonly cache: 'hit' | 'none' | 'rejected';
+}
+
+/**
+ * The paths in the package of the parts the build makes bundles of their own: scripts/bundle-cli.mjs
+ * defines `globalThis.X1DEPLOY_…_BUNDLE`; from source (tests) there are none. Read as written,
+ * `(globalThis as Bundles).X === undefined ? import(…) : loadBundle(…)`, so the build replaces the
+ * name and drops the import of the source it bundled apart.
+ */
+export interface Bundles {
+  readonly X1DEPLOY_LEADER_BUNDLE?: string;
+  readonly X1DEPLOY_DEPLOY_BUNDLE?: string;
+}
+
+/** A bundle's exports (its path in the package), compiled through the user's code cache. */
+export function loadBundle<T>(bundle: string): Promise<T> {
+  return Promise.resolve(loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8')).exports as T);
 }
 
 /** `file`'s exports, compiled with the cached code kept in `cacheDir` (made or refreshed on exit). */

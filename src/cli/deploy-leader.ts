@@ -2,6 +2,7 @@
 // bin loads it as a bundle of its own, compiled from V8's code cache (code-cache.ts), so what it
 // gives back is data: a result, or the error as its answer, which the caller throws again
 // (errorFromAnswer) with its own copy of the error classes, as a handed-over request's waiter does.
+import './one-shot-zod.js';
 import { deployBranch, type DeployResult } from '../deploy/index.js';
 import { errorAnswer, isX1Error, type ErrorAnswer } from '../errors/index.js';
 import { openGitopsStore } from '../gitops/index.js';

@@ -2,13 +2,11 @@
 // remote right now: the one holding the cache clone plans every waiting request against one tip and
 // lands them in one commit and one push (handoff/). Only that process loads the planner, git and
 // the request parser; the others read the request's text, hand it over and wait for their answer.
-import { join } from 'node:path';
-import { cacheCloneDir, cacheHandoffPort, isRemoteRepo, userCacheDir } from '../cache-clone/index.js';
+import { cacheCloneDir, cacheHandoffPort, isRemoteRepo } from '../cache-clone/index.js';
 import type { DeployResult } from '../deploy/index.js';
 import { errorFromAnswer } from '../errors/index.js';
 import { handOffOrLead } from '../handoff/index.js';
-import { packageRoot } from '../templates/index.js';
-import { loadWithCodeCache } from './code-cache.js';
+import { loadBundle, type Bundles } from './code-cache.js';
 import type { DeployJob, LeaderAnswer } from './deploy-leader.js';
 
 function parseDeployJob(raw: unknown): DeployJob {
@@ -48,8 +46,6 @@ function resultOf(answer: LeaderAnswer): DeployResult {
  * (code-cache.ts; ~80 ms of a cold deploy's ~450 are compiling it from source); from source, the
  * module itself.
  */
-async function leaderModule(): Promise<typeof import('./deploy-leader.js')> {
-  const bundle = (globalThis as { X1DEPLOY_LEADER_BUNDLE?: string }).X1DEPLOY_LEADER_BUNDLE;
-  if (bundle === undefined) return import('./deploy-leader.js');
-  return loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8')).exports as typeof import('./deploy-leader.js');
+function leaderModule(): Promise<typeof import('./deploy-leader.js')> {
+  return (globalThis as Bundles).X1DEPLOY_LEADER_BUNDLE === undefined ? import('./deploy-leader.js') : loadBundle((globalThis as Bundles).X1DEPLOY_LEADER_BUNDLE!);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The installed bin: runs the CLI on the process's arguments.
-import { runCli } from './program.js';
+import { loadBundle, type Bundles } from './code-cache.js';
 
 // A reader that stops early (`x1deploy list | head`) closes the pipe: the rest of the output is not
 // wanted, which is no error of ours. End quietly, as shell tools do, instead of with a stack trace;
@@ -10,4 +10,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 });
 
-process.exitCode = await runCli(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// Deploy, what agents run most and always in a new process, loads the program with its command
+// alone (deploy-cli.ts), from V8's code cache; help and every other command load the program.
+const deployRun = argv[0] === 'deploy' && !argv.some((a) => a === '-h' || a === '--help');
+process.exitCode = deployRun ? await (await deployCli()).runDeployCli(argv) : await (await import('./program.js')).runCli(argv);
+
+function deployCli(): Promise<typeof import('./deploy-cli.js')> {
+  return (globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE === undefined ? import('./deploy-cli.js') : loadBundle((globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE!);
+}

@@ -1,12 +1,5 @@
 // The x1deploy CLI: a thin shell over the library. Each command validates first and writes last.
-import { Command } from 'commander';
-import { packageVersion } from '../templates/index.js';
-
-interface CommandModule {
-  register(program: Command): void;
-  /** Loads what the module's help text needs, which its commands do not (called only for help). */
-  beforeHelp?(): Promise<void>;
-}
+import { runProgram, type CommandModule } from './command-line.js';
 
 // Each command's module is loaded only when that command runs: `--version` loads none, `grant`
 // does not load the renderer or the MCP SDK. Help (and an unknown command) loads them all.
@@ -56,37 +49,8 @@ export function modulesFor(argv: readonly string[]): readonly (() => Promise<Com
 
 /** Run the CLI on `argv` (without node and the script); resolves to the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  // With --json every answer is JSON, commander's own usage errors included.
-  const json = argv.includes('--json');
-  const program = new Command()
-    .name('x1deploy')
-    .description('Branch deploys the GitOps way: deploy requests become typed manifests in one commit to a workspace gitops repo.')
-    .version(await packageVersion())
-    // Program options only before the command: `logs --version 2` is the log's version, not ours.
-    .enablePositionalOptions()
-    .showHelpAfterError(!json)
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => (json ? undefined : write(text)) });
   const modules = modulesFor(argv);
   // Help shows for -h/--help, and for `help`, no command or an unknown one (all modules loaded).
   const help = modules === MODULES || argv.some((a) => a === '-h' || a === '--help');
-  for (const load of modules) {
-    const module = await load();
-    if (help) await module.beforeHelp?.();
-    module.register(program);
-  }
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    // commander's own exits (--help, --version, a missing option) keep commander's exit code.
-    const code = (err as { exitCode?: number }).exitCode;
-    if (typeof code !== 'number') throw err;
-    if (json && code !== 0) {
-      const message = (err as Error).message.replace(/^error: /, '');
-      process.stdout.write(`${JSON.stringify({ error: message, kind: 'invalid' })}\n`);
-    }
-    return code;
-  }
-  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  return runProgram(argv, modules, help);
 }
