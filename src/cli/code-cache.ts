@@ -17,6 +17,8 @@ export interface CodeCacheLoad {
   readonly exports: unknown;
   /** Whether V8 took the cached code (`hit`), found none, or refused it (both: it is written on exit). */
   readonly cache: 'hit' | 'none' | 'rejected';
+  /** The bundle's bytes and the Node build, hashed: what the cache is for. */
+  readonly key: string;
 }
 
 /**
@@ -30,9 +32,10 @@ export interface Bundles {
   readonly X1DEPLOY_DEPLOY_BUNDLE?: string;
 }
 
-/** A bundle's exports (its path in the package), compiled through the user's code cache. */
-export function loadBundle<T>(bundle: string): Promise<T> {
-  return Promise.resolve(loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8')).exports as T);
+/** A bundle's exports (its path in the package), compiled through the user's code cache, and its key. */
+export function loadBundle<T>(bundle: string): Promise<{ readonly exports: T; readonly key: string }> {
+  const { exports, key } = loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8'));
+  return Promise.resolve({ exports: exports as T, key });
 }
 
 /** `file`'s exports, compiled with the cached code kept in `cacheDir` (made or refreshed on exit). */
@@ -56,7 +59,7 @@ export function loadWithCodeCache(file: string, cacheDir: string): CodeCacheLoad
   // bundle's import() calls are rewritten (at build) to this importer, an ES module's own import().
   const importer = (specifier: string) => import(specifier);
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), importer);
-  return { exports: module.exports, cache };
+  return { exports: module.exports, cache, key };
 }
 
 function readIfThere(file: string): Buffer | undefined {

@@ -6,9 +6,10 @@ import './one-shot-zod.js';
 import { deployBranch, type DeployResult } from '../deploy/index.js';
 import { errorAnswer, isX1Error, type ErrorAnswer } from '../errors/index.js';
 import { openGitopsStore } from '../gitops/index.js';
-import type { GitopsStore } from '../records/index.js';
+import { keepParsedRecordsOn, type GitopsStore } from '../records/index.js';
 import { reviewPortFor } from '../review/index.js';
 import { groupCommits } from '../transaction/index.js';
+import { parsedRecordShelf } from './parsed-record-shelf.js';
 import { parseRequestText } from './request-input.js';
 
 export type LeaderAnswer = { readonly result: DeployResult } | { readonly error: ErrorAnswer };
@@ -25,8 +26,13 @@ export interface DeployJob {
  */
 export async function leadDeploys(
   repo: string,
-  options: { readonly together: boolean },
+  options: {
+    readonly together: boolean;
+    /** A folder to keep parsed records in for the next deploy (parsed-record-shelf.ts); none from source. */
+    readonly parsedRecords?: string;
+  },
 ): Promise<{ readonly deploy: (job: DeployJob) => Promise<LeaderAnswer> } | { readonly error: ErrorAnswer }> {
+  if (options.parsedRecords !== undefined) keepParsedRecordsOn(parsedRecordShelf(options.parsedRecords));
   const opened = await answered(() => openGitopsStore(repo));
   if ('error' in opened) return opened;
   const store: GitopsStore = options.together ? groupCommits(opened.result, { signer: 'group' }) : opened.result;

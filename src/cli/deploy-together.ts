@@ -2,7 +2,8 @@
 // remote right now: the one holding the cache clone plans every waiting request against one tip and
 // lands them in one commit and one push (handoff/). Only that process loads the planner, git and
 // the request parser; the others read the request's text, hand it over and wait for their answer.
-import { cacheCloneDir, cacheHandoffPort, isRemoteRepo } from '../cache-clone/index.js';
+import { join } from 'node:path';
+import { cacheCloneDir, cacheHandoffPort, isRemoteRepo, userCacheDir } from '../cache-clone/index.js';
 import type { DeployResult } from '../deploy/index.js';
 import { errorFromAnswer } from '../errors/index.js';
 import { handOffOrLead } from '../handoff/index.js';
@@ -30,8 +31,9 @@ export async function deployTogether(repo: string, job: DeployJob): Promise<Depl
 }
 
 async function leader(repo: string, together: boolean): Promise<(job: DeployJob) => Promise<LeaderAnswer>> {
-  const { leadDeploys } = await leaderModule();
-  const lead = await leadDeploys(repo, { together });
+  const { exports, key } = await leaderModule();
+  // The bundle's parsed records are kept for the next deploy, apart from any other build's.
+  const lead = await exports.leadDeploys(repo, { together, parsedRecords: key === undefined ? undefined : join(userCacheDir(), 'records', key) });
   if ('error' in lead) throw errorFromAnswer(lead.error);
   return lead.deploy;
 }
@@ -46,6 +48,8 @@ function resultOf(answer: LeaderAnswer): DeployResult {
  * (code-cache.ts; ~80 ms of a cold deploy's ~450 are compiling it from source); from source, the
  * module itself.
  */
-function leaderModule(): Promise<typeof import('./deploy-leader.js')> {
-  return (globalThis as Bundles).X1DEPLOY_LEADER_BUNDLE === undefined ? import('./deploy-leader.js') : loadBundle((globalThis as Bundles).X1DEPLOY_LEADER_BUNDLE!);
+async function leaderModule(): Promise<{ readonly exports: typeof import('./deploy-leader.js'); readonly key?: string }> {
+  return (globalThis as Bundles).X1DEPLOY_LEADER_BUNDLE === undefined
+    ? { exports: await import('./deploy-leader.js') }
+    : loadBundle<typeof import('./deploy-leader.js')>((globalThis as Bundles).X1DEPLOY_LEADER_BUNDLE!);
 }

@@ -16,6 +16,8 @@ const argv = process.argv.slice(2);
 const deployRun = argv[0] === 'deploy' && !argv.some((a) => a === '-h' || a === '--help');
 process.exitCode = deployRun ? await (await deployCli()).runDeployCli(argv) : await (await import('./program.js')).runCli(argv);
 
-function deployCli(): Promise<typeof import('./deploy-cli.js')> {
-  return (globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE === undefined ? import('./deploy-cli.js') : loadBundle((globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE!);
+async function deployCli(): Promise<typeof import('./deploy-cli.js')> {
+  return (globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE === undefined
+    ? import('./deploy-cli.js')
+    : (await loadBundle<typeof import('./deploy-cli.js')>((globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE!)).exports;
 }

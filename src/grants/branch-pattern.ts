@@ -5,25 +5,28 @@
 //   - the lone pattern `*` means every branch (the seed's catch-all), `main` means exactly main.
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { lazySchema } from '../spec/index.js';
 
 const OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, noextglob: true, strictSlashes: true };
 
-export const BranchPatternSchema = z
-  .string()
-  .min(1, { message: 'a branch pattern must not be empty' })
-  .max(255)
-  .refine((p) => !p.startsWith('!'), { message: 'negated patterns are not supported: grant the branches you mean' })
-  .refine(
-    (p) => {
-      try {
-        picomatch.makeRe(p, OPTIONS);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'is not a valid glob' },
-  );
+export const BranchPatternSchema = lazySchema(() =>
+  z
+    .string()
+    .min(1, { message: 'a branch pattern must not be empty' })
+    .max(255)
+    .refine((p) => !p.startsWith('!'), { message: 'negated patterns are not supported: grant the branches you mean' })
+    .refine(
+      (p) => {
+        try {
+          picomatch.makeRe(p, OPTIONS);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'is not a valid glob' },
+    ),
+);
 
 const compiled = new Map<string, (branch: string) => boolean>();
 

@@ -17,3 +17,4 @@ export {
 export { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type FileChanges, type GitopsStore, type HandoffPort } from './gitops-store.js';
 export { NotInitializedError, RepoSnapshot, UnknownBranchDeployError } from './snapshot.js';
 export { allProposals, proposalOf, type Proposal } from './proposals.js';
+export { keepParsedRecordsOn, type ParsedRecordShelf, type RecordKind } from './parsed-cache.js';

@@ -9,7 +9,7 @@ import { AppRecordSchema, type AppRecord } from './app-record.js';
 import { parseRecord, RecordFileError } from './codec.js';
 import { DeployRecordSchema, type DeployRecord } from './deploy-record.js';
 import type { GitopsStore } from './gitops-store.js';
-import { cachedRecord, rememberRecord } from './parsed-cache.js';
+import { cachedRecord, rememberRecord, type RecordKind } from './parsed-cache.js';
 import type { z } from 'zod';
 
 export class NotInitializedError extends X1Error {
@@ -38,27 +38,27 @@ export class RepoSnapshot {
   }
 
   /** A record file parsed and validated, or undefined when there is none (seen before: from the cache). */
-  async #record<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S> | undefined> {
+  async #record<S extends z.ZodType>(kind: RecordKind, path: string, schema: S): Promise<z.output<S> | undefined> {
     const id = await this.store.fileId?.(this.commit, path);
     if (id !== undefined) {
-      const seen = cachedRecord(schema, id);
+      const seen = cachedRecord(kind, schema, id);
       if (seen !== undefined) return seen;
     }
     const text = await this.store.readFile(this.commit, path);
     if (text === undefined) return undefined;
     const value = parseRecord(path, text, schema);
-    return id === undefined ? value : rememberRecord(schema, id, value);
+    return id === undefined ? value : rememberRecord(kind, schema, id, value);
   }
 
   async workspace(): Promise<WorkspaceConfig> {
-    const config = await this.#record(WORKSPACE_FILE, WorkspaceConfigSchema);
+    const config = await this.#record('workspace', WORKSPACE_FILE, WorkspaceConfigSchema);
     if (config === undefined) throw new NotInitializedError(WORKSPACE_FILE);
     return config;
   }
 
   /** grants.yaml, or undefined when the repo has none (every deploy is then denied). */
   async grants(): Promise<GrantsFile | undefined> {
-    return this.#record(GRANTS_FILE, GrantsFileSchema);
+    return this.#record('grants', GRANTS_FILE, GrantsFileSchema);
   }
 
   /** Branch deploys that count against maxBranchDeploys: all but each app's default branch. */
@@ -91,12 +91,12 @@ export class RepoSnapshot {
   }
 
   async app(name: string): Promise<AppRecord | undefined> {
-    return this.#record(appRecordPath(name), AppRecordSchema);
+    return this.#record('app', appRecordPath(name), AppRecordSchema);
   }
 
   async deployRecord(app: string, slug: string): Promise<DeployRecord | undefined> {
     const path = deployRecordPath(app, slug);
-    const record = await this.#record(path, DeployRecordSchema);
+    const record = await this.#record('deploy', path, DeployRecordSchema);
     if (record === undefined) return undefined;
     if (record.app !== app || record.slug !== slug) {
       throw new RecordFileError(path, [`app/slug say ${record.app}/${record.slug} but the file is in ${app}/${slug}`]);

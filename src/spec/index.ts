@@ -7,3 +7,4 @@ export * from './quantity.js';
 export * from './request.js';
 export * from './redaction.js';
 export * from './secret-values.js';
+export { lazySchema } from './lazy-schema.js';
