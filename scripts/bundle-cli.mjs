@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 
 const outdir = 'dist/cli';
 const LEADER_BUNDLE = 'dist/cli/leader.cjs';
@@ -32,6 +33,20 @@ const oneYaml = {
     bundle.onResolve({ filter: /^yaml$/ }, (args) => (/[\\/]node_modules[\\/]cdk8s[\\/]/.test(args.importer) ? { path: ourYaml } : undefined));
   },
 };
+// zod re-exports its ~50 translations of its messages (300 KB, a sixth of what a deploy loads, and
+// what tipped its heap into a full collection); x1deploy speaks English and never picks another.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'x1deploy' } : undefined,
+    );
+    bundle.onLoad({ filter: /^zod-locales$/, namespace: 'x1deploy' }, () => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(require.resolve('zod/v4/locales/en.js')),
+    }));
+  },
+};
 // dist/ holds only this output: nothing stale from an earlier layout may be packed with it.
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -51,7 +66,7 @@ await build({
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
   banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
   logLevel: 'warning',
-  plugins: [oneYaml],
+  plugins: [oneYaml, zodEnglishOnly],
   // Deploy's program and its leader come from their own bundles (below), not from chunks of this one.
   define: bundles,
 });
@@ -77,7 +92,7 @@ async function codeCachedBundle(entry, file) {
     define: { ...bundles, 'import.meta.url': 'x1deployModuleUrl' },
     banner: { js: "var x1deployModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
-    plugins: [oneYaml],
+    plugins: [oneYaml, zodEnglishOnly],
   });
   // Node 20 loses a cached script's dynamic-import callback, so the bundle's imports (of ES module
   // packages: octokit; and the loader's own, which a bundle loading another one passes on) go
