@@ -2,6 +2,7 @@
 // whose history git packed with deltas (by offset, and by base id), read back byte for byte as
 // `git cat-file` gives it.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,8 @@ function repoWithHistory(): string {
     lines[(c * 13) % lines.length] = `changed in commit ${c}`;
     writeFileSync(join(dir, 'big.txt'), `${lines.join('\n')}\n`);
     writeFileSync(join(dir, `small-${c % 5}.yaml`), `commit: ${c}\nname: small\n`);
+    // Incompressible, and larger than the reader's first read of an object.
+    if (c % 10 === 0) writeFileSync(join(dir, 'random.bin'), randomBytes(20_000 + c));
     git(dir, 'add', '-A');
     git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', `commit ${c}`);
   }

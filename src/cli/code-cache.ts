@@ -2,11 +2,11 @@
 // every start (Node 22's module.enableCompileCache keeps V8's cache; 20 offers it only to
 // vm.Script), and a cold deploy spent ~100 ms of its ~550 compiling the ~2 MB it runs. The cache is
 // written once the first run is over, so it holds every function that run compiled, not only the
-// top level; it is keyed by the bundle's bytes and the Node build, and V8 refuses one that does not
+// top level; it is keyed by the bundle file and the Node build, and V8 refuses one that does not
 // fit (then it is written again).
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -17,7 +17,7 @@ export interface CodeCacheLoad {
   readonly exports: unknown;
   /** Whether V8 took the cached code (`hit`), found none, or refused it (both: it is written on exit). */
   readonly cache: 'hit' | 'none' | 'rejected';
-  /** The bundle's bytes and the Node build, hashed: what the cache is for. */
+  /** The bundle file as installed and the Node build, hashed: what the cache is for. */
   readonly key: string;
 }
 
@@ -43,7 +43,11 @@ export function loadWithCodeCache(file: string, cacheDir: string): CodeCacheLoad
   const bytes = readFileSync(file);
   // ASCII (as esbuild writes all but some regular expressions) reads fastest as latin1.
   const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  const key = createHash('sha1').update(`${process.version} ${process.arch}\n`).update(bytes).digest('hex').slice(0, 20);
+  // The file as installed (its size, change time and inode; npm gives every file one modification
+  // time), not its 1.5 MB hashed at every start: an install or a build writes a new file. V8 itself
+  // refuses a cache whose source differs in length.
+  const { size, ctimeMs, ino } = statSync(file);
+  const key = createHash('sha1').update(`${process.version} ${process.arch} ${size} ${ctimeMs} ${ino}`).digest('hex').slice(0, 20);
   const name = basename(file);
   const cacheFile = join(cacheDir, `${name}.${key}.bin`);
   const cachedData = readIfThere(cacheFile);

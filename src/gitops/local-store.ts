@@ -13,13 +13,9 @@
 
 import * as fs from 'node:fs';
 import {
-  type FileHandle,
-  appendFile,
   chmod,
-  link,
   lstat,
   mkdir,
-  open,
   readdir,
   readFile,
   rename,
@@ -34,6 +30,7 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
 import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { X1Error } from '../errors/index.js';
+import { readGitConfig, type ConfigValue } from './git-config.js';
 import { PackedObjects, type GitObject, type ObjectType } from './packed-objects.js';
 import { encodeIndexEntry, fileIdentity, indexSettings, readIndex, updateIndex, type GitIndex, type IndexSettings } from './git-index.js';
 
@@ -135,11 +132,11 @@ export async function openLocalStore(dir: string): Promise<GitopsStore> {
     () => false,
   );
   if (!isRepo) throw new NotAGitopsRepoError(dir);
-  const format = await git.getConfig({ fs, dir, path: 'extensions.objectformat' }).catch(() => undefined);
+  const format = readGitConfig(join(dir, '.git')).get('extensions.objectformat');
   if (typeof format === 'string' && format.toLowerCase() !== 'sha1') {
     throw new NotAGitopsRepoError(dir, `uses ${format} object ids, which x1deploy does not support; use a sha1 repository`);
   }
-  const branch = await git.currentBranch({ fs, dir, fullname: false });
+  const branch = /^ref: refs\/heads\/(.+?)\s*$/.exec(readSmallFile(join(dir, '.git', 'HEAD')))?.[1];
   if (branch === undefined) throw new NotAGitopsRepoError(dir, 'has a detached HEAD (check out the gitops branch first)');
   const store = new LocalStore(dir, branch);
   await store.head().catch(() => {
@@ -164,11 +161,12 @@ interface DeadHolder {
 
 /** The record of a lock whose holder is gone, or undefined while it may still be alive. */
 async function deadHolder(file: string): Promise<DeadHolder | undefined> {
-  const [text, info] = await Promise.all([readFile(file, 'utf8').catch(() => undefined), stat(file).catch(() => undefined)]);
+  const info = fs.statSync(file, { throwIfNoEntry: false });
   if (info === undefined) return undefined;
+  const text = readSmallFile(file);
   let record: { pid?: unknown; host?: unknown; from?: unknown; to?: unknown; at?: unknown } = {};
   try {
-    record = JSON.parse(text ?? '') as typeof record;
+    record = JSON.parse(text) as typeof record;
   } catch {
     // Killed between creating the lock and writing its record, or written by something else.
   }
@@ -230,7 +228,7 @@ class LocalStore implements BareStore {
   // file unchanged (same inode, size and mtime: git replaces the index by rename) splices the
   // parsed copy instead of reading and parsing 50,000 entries again.
   #index: { readonly index: GitIndex; readonly id: string } | undefined;
-  #indexSettings: { readonly settings: IndexSettings; readonly id: string } | undefined;
+  #gitConfig: { readonly settings: ReadonlyMap<string, ConfigValue>; readonly id: string } | undefined;
   #spareIndex: Buffer | undefined;
 
   constructor(
@@ -252,7 +250,7 @@ class LocalStore implements BareStore {
 
   async head(): Promise<string> {
     // The loose ref file is what commit() writes; isomorphic-git also looks in packed-refs.
-    const loose = await readFile(this.#refFile, 'utf8').catch(() => '');
+    const loose = readSmallFile(this.#refFile);
     if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
     return git.resolveRef({ fs, ...this.#git, ref: `refs/heads/${this.branch}` });
   }
@@ -629,7 +627,7 @@ class LocalStore implements BareStore {
     reflog?: { readonly author: CommitAuthor; readonly message: string },
   ): Promise<void> {
     const refFile = this.#refFile;
-    await mkdir(dirname(refFile), { recursive: true });
+    fs.mkdirSync(dirname(refFile), { recursive: true });
     const lock = await acquireLock(`${refFile}.lock`);
     try {
       const actual = await this.head().catch((e: unknown) => {
@@ -649,21 +647,21 @@ class LocalStore implements BareStore {
    * on in a non-bare repo): the branch's log and HEAD's, so `git reflog` shows x1deploy's commits.
    */
   async #appendReflog(from: string | undefined, to: string, author: CommitAuthor, message: string): Promise<void> {
-    const setting = await git.getConfig({ fs, ...this.#git, path: 'core.logAllRefUpdates' }).catch(() => undefined);
-    if (setting === false || setting === 'false') return;
+    const setting = this.#config().get('core.logallrefupdates');
+    if (typeof setting === 'string' && ['false', 'no', 'off', '0'].includes(setting.toLowerCase())) return;
     const seconds = author.timestamp ?? Math.floor(Date.now() / 1000);
     const subject = message.split('\n')[0]!;
     const line = `${from ?? '0'.repeat(40)} ${to} ${author.name} <${author.email}> ${seconds} +0000\tcommit${from === undefined ? ' (initial)' : ''}: ${subject}\n`;
     const logs = join(this.#gitdir, 'logs');
     for (const file of [join(logs, 'refs', 'heads', ...this.branch.split('/')), join(logs, 'HEAD')]) {
-      await mkdir(dirname(file), { recursive: true });
-      await appendFile(file, line);
+      fs.mkdirSync(dirname(file), { recursive: true });
+      fs.appendFileSync(file, line);
     }
   }
 
   /** A long-lived store (mcp, build --watch) must not commit to its branch after the user checked out another. */
   async #checkCheckedOutBranch(): Promise<void> {
-    const head = await readFile(join(this.#gitdir, 'HEAD'), 'utf8').catch(() => '');
+    const head = readSmallFile(join(this.#gitdir, 'HEAD'));
     const checkedOut = /^ref: refs\/heads\/(.+)\n?$/.exec(head)?.[1];
     if (checkedOut !== this.branch) {
       throw new CheckedOutBranchChangedError(this.#dir, this.branch, checkedOut);
@@ -695,7 +693,7 @@ class LocalStore implements BareStore {
         }),
       ),
     );
-    const settings = await this.#loadIndexSettings();
+    const settings = this.#loadIndexSettings();
     // A failed update may leave the parsed copy ahead of the file: the next commit reads it again.
     this.#index = undefined;
     this.#index = await updateIndex(this.#gitdir, index, indexLock, removed, entries, settings, this.#spareIndex);
@@ -712,14 +710,19 @@ class LocalStore implements BareStore {
     return index;
   }
 
-  /** How the repo's config wants its index kept (split or whole), read again when it changes. */
-  async #loadIndexSettings(): Promise<IndexSettings> {
-    const id = await fileIdentity(join(this.#gitdir, 'config'));
-    if (this.#indexSettings?.id === id) return this.#indexSettings.settings;
-    const get = (path: string): Promise<unknown> => git.getConfig({ fs, gitdir: this.#gitdir, path }).catch(() => undefined);
-    const settings = indexSettings({ splitIndex: await get('core.splitIndex'), maxPercentChange: await get('splitIndex.maxPercentChange') });
-    this.#indexSettings = { settings, id };
-    return settings;
+  /** How the repo's config wants its index kept (split or whole). */
+  #loadIndexSettings(): IndexSettings {
+    const config = this.#config();
+    return indexSettings({ splitIndex: config.get('core.splitindex'), maxPercentChange: config.get('splitindex.maxpercentchange') });
+  }
+
+  /** The repo's .git/config, read again when it changes (git replaces it by rename). */
+  #config(): ReadonlyMap<string, ConfigValue> {
+    const file = join(this.#gitdir, 'config');
+    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    const id = st === undefined ? 'none' : `${st.ino}:${st.size}:${st.mtimeNs}`;
+    if (this.#gitConfig?.id !== id) this.#gitConfig = { settings: readGitConfig(this.#gitdir), id };
+    return this.#gitConfig.settings;
   }
 }
 
@@ -872,29 +875,34 @@ let lockSeq = 0;
  * written aside and linked into place, so the file never exists empty: a holder killed between
  * creating its lock and writing its record would leave a lock no one can tell is dead.
  */
-async function createWithContent(file: string, content: string): Promise<FileHandle> {
+function createWithContent(file: string, content: string): number {
   const aside = `${file}.${process.pid}-${lockSeq++}.tmp`;
-  const handle = await open(aside, 'wx');
+  const fd = fs.openSync(aside, 'wx');
   try {
-    await handle.write(content);
-    await link(aside, file);
-    return handle;
+    fs.writeSync(fd, content);
+    fs.linkSync(aside, file);
+    return fd;
   } catch (e) {
-    await handle.close();
+    fs.closeSync(fd);
     throw e;
   } finally {
-    await unlink(aside).catch(() => undefined);
+    fs.rmSync(aside, { force: true });
   }
 }
 
-/** Create `file` exclusively (git's `.lock` protocol), retrying with backoff for a few seconds. */
+/**
+ * Create `file` exclusively (git's `.lock` protocol), retrying with backoff for a few seconds. The
+ * file operations are blocking calls: each is a few microseconds, where a trip through libuv's
+ * threads (and back through the event loop) is a fraction of a millisecond, and a commit takes
+ * three locks.
+ */
 async function acquireLock(file: string, holder?: string): Promise<Lock> {
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let delay = 2;
-  let handle: FileHandle;
+  let fd: number;
   for (;;) {
     try {
-      handle = holder === undefined ? await open(file, 'wx') : await createWithContent(file, holder);
+      fd = holder === undefined ? fs.openSync(file, 'wx') : createWithContent(file, holder);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -905,32 +913,41 @@ async function acquireLock(file: string, holder?: string): Promise<Lock> {
   }
   let open_ = true;
   let held = true;
-  const close = async () => {
-    if (open_) await handle.close();
+  const close = () => {
+    if (open_) fs.closeSync(fd);
     open_ = false;
   };
   return {
     async commitTo(target, content) {
       if (Array.isArray(content)) {
         const parts = content as Buffer[];
-        const { bytesWritten } = await handle.writev(parts);
-        // A short write (rare for a regular file) is redone whole.
         const total = parts.reduce((n, b) => n + b.length, 0);
-        if (bytesWritten !== total) await handle.write(Buffer.concat(parts).subarray(bytesWritten), 0, total - bytesWritten, bytesWritten);
-      } else await handle.writeFile(content as string | Buffer);
-      const written = await handle.stat({ bigint: true });
-      await close();
-      await rename(file, target);
+        const written = fs.writevSync(fd, parts);
+        // A short write (rare for a regular file) is redone whole.
+        if (written !== total) fs.writeSync(fd, Buffer.concat(parts).subarray(written), 0, total - written, written);
+      } else fs.writeFileSync(fd, content as string | Buffer);
+      const stats = fs.fstatSync(fd, { bigint: true });
+      close();
+      fs.renameSync(file, target);
       held = false;
-      return written;
+      return stats;
     },
     async release() {
-      await close();
+      close();
       // Once renamed, the lock file may already be someone else's.
-      if (held) await unlink(file);
+      if (held) fs.unlinkSync(file);
       held = false;
     },
   };
+}
+
+/** A small file's text, or '' when it cannot be read (a missing ref, HEAD, or lock record). */
+function readSmallFile(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 async function writeWorkFile(dir: string, path: string, text: string): Promise<void> {

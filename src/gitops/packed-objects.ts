@@ -21,12 +21,16 @@ const REF_DELTA = 7;
 /** git's own limit on delta chains (pack.depth) is 50; a deeper one is a damaged pack. */
 const MAX_CHAIN = 1000;
 /** Resolved delta bases kept per reader: a tree read after its neighbour often shares its base. */
-const BASE_CACHE = 64;
+const BASE_CACHE = 256;
+/** The first read of an object: its header and, for most objects (deltas are small), all of it. */
+const FIRST_READ = 4096;
 
 interface PackIndex {
   readonly pack: string;
   readonly idx: Buffer;
   readonly count: number;
+  /** The pack, opened at its first read and kept open (closed when the packs are looked at again). */
+  fd?: number;
 }
 
 /** A pack or its index that is not what git writes. */
@@ -66,6 +70,7 @@ export class PackedObjects {
 
   /** Packs come and go (a fetch adds one, gc merges them): a miss looks again before it is one. */
   #reload(): boolean {
+    for (const pack of this.#packs ?? []) if (pack.fd !== undefined) fs.closeSync(pack.fd);
     this.#packs = undefined;
     this.#bases.clear();
     return true;
@@ -89,43 +94,39 @@ export class PackedObjects {
     const cacheKey = `${pack.pack}:${offset}`;
     const cached = this.#bases.get(cacheKey);
     if (cached) return cached;
-    const fd = fs.openSync(pack.pack, 'r');
-    let object: GitObject;
-    try {
-      // The header is at most 10 bytes of type and size, then 20 of a base id or ~10 of a base offset.
-      const head = Buffer.alloc(32);
-      const got = fs.readSync(fd, head, 0, head.length, offset);
-      let at = 0;
-      let byte = head[at++]!;
-      const kind = (byte >> 4) & 7;
-      let size = byte & 15;
-      for (let shift = 4; byte & 0x80; shift += 7) {
-        if (at >= got) throw new DamagedPackError(pack.pack, `the object at ${offset} is cut short`);
-        byte = head[at++]!;
-        size += (byte & 0x7f) * 2 ** shift;
-      }
-      let base: GitObject | undefined;
-      if (kind === OFS_DELTA) {
-        byte = head[at++]!;
-        let back = byte & 0x7f;
-        while (byte & 0x80) {
-          byte = head[at++]!;
-          back = (back + 1) * 128 + (byte & 0x7f);
-        }
-        base = this.#objectAt(pack, offset - back, depth + 1);
-      } else if (kind === REF_DELTA) {
-        const baseId = head.toString('hex', at, at + 20);
-        at += 20;
-        base = this.#readBase(baseId, pack, depth + 1);
-        if (base === undefined) throw new DamagedPackError(pack.pack, `the delta base ${baseId} is missing`);
-      } else if (TYPES[kind] === undefined) {
-        throw new DamagedPackError(pack.pack, `the object at ${offset} has unknown type ${kind}`);
-      }
-      const data = inflateAt(fd, offset + at, size, pack.pack);
-      object = base ? { type: base.type, data: applyDelta(base.data, data, pack.pack) } : { type: TYPES[kind]!, data };
-    } finally {
-      fs.closeSync(fd);
+    // One read for most objects: the header (type, size, a delta's base) and what usually follows it.
+    let chunk = readAt(pack, offset, FIRST_READ);
+    let at = 0;
+    let byte = chunk[at++]!;
+    const kind = (byte >> 4) & 7;
+    let size = byte & 15;
+    for (let shift = 4; byte & 0x80; shift += 7) {
+      if (at >= chunk.length) throw new DamagedPackError(pack.pack, `the object at ${offset} is cut short`);
+      byte = chunk[at++]!;
+      size += (byte & 0x7f) * 2 ** shift;
     }
+    let base: GitObject | undefined;
+    if (kind === OFS_DELTA) {
+      byte = chunk[at++]!;
+      let back = byte & 0x7f;
+      while (byte & 0x80) {
+        byte = chunk[at++]!;
+        back = (back + 1) * 128 + (byte & 0x7f);
+      }
+      base = this.#objectAt(pack, offset - back, depth + 1);
+    } else if (kind === REF_DELTA) {
+      const baseId = chunk.toString('hex', at, at + 20);
+      at += 20;
+      base = this.#readBase(baseId, pack, depth + 1);
+      if (base === undefined) throw new DamagedPackError(pack.pack, `the delta base ${baseId} is missing`);
+    } else if (TYPES[kind] === undefined) {
+      throw new DamagedPackError(pack.pack, `the object at ${offset} has unknown type ${kind}`);
+    }
+    // Deflate adds at most a few bytes per 16 KiB to what it cannot compress.
+    const most = size + (size >> 9) + 64;
+    if (chunk.length - at < most && chunk.length === FIRST_READ) chunk = readAt(pack, offset, at + most);
+    const data = inflated(chunk.subarray(at), size, pack.pack, offset);
+    const object = base ? { type: base.type, data: applyDelta(base.data, data, pack.pack) } : { type: TYPES[kind]!, data };
     if (this.#bases.size >= BASE_CACHE) this.#bases.delete(this.#bases.keys().next().value!);
     this.#bases.set(cacheKey, object);
     return object;
@@ -171,24 +172,24 @@ function offsetIn({ idx, count, pack }: PackIndex, key: Buffer): number | undefi
   return undefined;
 }
 
-/** The zlib stream at `at`, inflated to its `size` bytes (trailing bytes of the next object are ignored). */
-function inflateAt(fd: number, at: number, size: number, file: string): Buffer {
-  // Deflate adds at most a few bytes per 16 KiB to what it cannot compress.
-  let room = size + (size >> 9) + 64;
-  for (;;) {
-    const chunk = Buffer.allocUnsafe(room);
-    const got = fs.readSync(fd, chunk, 0, room, at);
-    try {
-      const data = inflateSync(chunk.subarray(0, got));
-      if (data.length !== size) throw new DamagedPackError(file, `the object at ${at} inflates to ${data.length} bytes, not ${size}`);
-      return data;
-    } catch (e) {
-      if (e instanceof DamagedPackError) throw e;
-      // Cut short: only when the read was whole is the stream itself damaged.
-      if (got < room) throw new DamagedPackError(file, `the object at ${at} does not inflate`);
-      room *= 2;
-    }
+/** Up to `length` bytes of the pack from `offset` (fewer at its end), through its open descriptor. */
+function readAt(pack: PackIndex, offset: number, length: number): Buffer {
+  pack.fd ??= fs.openSync(pack.pack, 'r');
+  const chunk = Buffer.allocUnsafe(length);
+  const got = fs.readSync(pack.fd, chunk, 0, length, offset);
+  return got === length ? chunk : chunk.subarray(0, got);
+}
+
+/** A zlib stream inflated to its `size` bytes (what follows it, the next object, is ignored). */
+function inflated(stream: Buffer, size: number, file: string, offset: number): Buffer {
+  let data: Buffer;
+  try {
+    data = inflateSync(stream);
+  } catch {
+    throw new DamagedPackError(file, `the object at ${offset} does not inflate`);
   }
+  if (data.length !== size) throw new DamagedPackError(file, `the object at ${offset} inflates to ${data.length} bytes, not ${size}`);
+  return data;
 }
 
 /** git's delta: the target's bytes as copies from the base and inserted literals. */
