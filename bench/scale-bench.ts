@@ -5,8 +5,8 @@
 //   seed_10k           seeding 10,000 previews (planned and rendered as x1deploy does), seconds and RSS
 //   warm_deploy        warm in-process deploys at 1,000 and 10,000 previews, alternated in one process
 //   list               list at 10,000 previews: the first call in a process, then warm calls
-//   cold_deploy        `x1deploy deploy` as a new process on a 1,000-preview repo vs the same change
-//                      with git plumbing (apply to the index, commit), alternated
+//   cold_deploy        `x1deploy deploy` as a new process on a 1,000-preview repo (packed, as clones
+//                      are) vs the same change with git plumbing (apply to the index, commit), alternated
 //   remote_deploy      warm-cache deploys to a remote with 1,000 previews vs an empty one (smart HTTP),
 //                      alternated; objects pushed vs objects the commit wrote
 //   concurrent_10      10 deploys to one remote from 10 processes at once vs one alone
@@ -91,6 +91,10 @@ async function list(large: string) {
 function coldDeploy(small: string) {
   const dir = copyOf(small);
   const git = (...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // Packed first, as a clone or any repo git has gc'd is: the seed's 8,000 loose objects are past
+  // git's auto-gc threshold, so the floor's first commit would otherwise start a gc in the
+  // background, packing the repo while the next deploys are timed.
+  git('gc', '-q');
   const x1: number[] = [];
   const floor: number[] = [];
   const patch = join(dir, '..', 'change.patch');
