@@ -13,8 +13,6 @@
 
 import * as fs from 'node:fs';
 import {
-  chmod,
-  lstat,
   mkdir,
   readdir,
   readFile,
@@ -22,7 +20,6 @@ import {
   rm,
   stat,
   unlink,
-  writeFile,
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -186,7 +183,6 @@ function processAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-const IO_CONCURRENCY = 32;
 const CACHE_LIMIT = 20_000;
 
 interface Entry {
@@ -676,23 +672,24 @@ class LocalStore implements BareStore {
     // goes whole, untracked files in it too: x1deploy owns these paths.
     const removed = all.filter((p) => !all.some((q) => p.startsWith(`${q}/`)));
     await Promise.all(removed.map((path) => rm(join(dir, path), { recursive: true, force: true })));
-    const limit = limiter(IO_CONCURRENCY);
     // Each folder once, up front: letting every file discover its missing folder costs 3x at init.
     // A file standing where a folder goes fails here and is replaced by writeWorkFile.
-    const folders = new Set(written.map((file) => dirname(file.path)));
-    await Promise.all([...folders].map((folder) => limit(() => mkdir(join(dir, folder), { recursive: true }).catch(() => undefined))));
-    // Each file's index entry is made as soon as it is written: 60,000 stats held for the end
-    // were the largest thing a re-render of 10,000 previews kept.
-    const entries = await Promise.all(
-      written.map((file) =>
-        limit(async () => {
-          const abs = join(dir, file.path);
-          await writeWorkFile(dir, file.path, file.text);
-          if (file.mode === '100755') await chmod(abs, 0o755);
-          return encodeIndexEntry(file.path, file.oid, file.mode, await lstat(abs, { bigint: true }));
-        }),
-      ),
-    );
+    for (const folder of new Set(written.map((file) => dirname(file.path)))) {
+      try {
+        fs.mkdirSync(join(dir, folder), { recursive: true });
+      } catch {
+        // A file where the folder goes: writeWorkFile replaces it.
+      }
+    }
+    // One blocking call each, as objects are written: a file of a few kilobytes costs less that way
+    // than trips through libuv's threads. Each file's index entry is made as soon as it is written:
+    // 60,000 stats held for the end were the largest thing a re-render of 10,000 previews kept.
+    const entries = written.map((file) => {
+      const abs = join(dir, file.path);
+      writeWorkFile(dir, file.path, file.text);
+      if (file.mode === '100755') fs.chmodSync(abs, 0o755);
+      return encodeIndexEntry(file.path, file.oid, file.mode, fs.lstatSync(abs, { bigint: true }));
+    });
     const settings = this.#loadIndexSettings();
     // A failed update may leave the parsed copy ahead of the file: the next commit reads it again.
     this.#index = undefined;
@@ -950,53 +947,32 @@ function readSmallFile(file: string): string {
   }
 }
 
-async function writeWorkFile(dir: string, path: string, text: string): Promise<void> {
+function writeWorkFile(dir: string, path: string, text: string): void {
   const file = join(dir, path);
   try {
-    await writeFile(file, text);
+    fs.writeFileSync(file, text);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
-    await makeDirs(dir, dirname(path));
-    await writeFile(file, text);
+    makeDirs(dir, dirname(path));
+    fs.writeFileSync(file, text);
   }
 }
 
 /** mkdir -p, replacing a file that stands where a folder now goes. */
-async function makeDirs(dir: string, path: string): Promise<void> {
+function makeDirs(dir: string, path: string): void {
   let at = dir;
   for (const name of path.split('/')) {
     at = join(at, name);
-    const s = await lstat(at).catch(() => undefined);
+    const s = fs.lstatSync(at, { throwIfNoEntry: false });
     if (s?.isDirectory()) continue;
-    if (s !== undefined) await unlink(at);
-    await mkdir(at).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw e;
-    });
-  }
-}
-
-/** Run at most `n` of the given tasks at once (so thousands of files never exhaust descriptors). */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  // A queue read from a moving head: Array.shift() moves every waiting entry, and an init queues
-  // tens of thousands of writes.
-  let queue: (() => void)[] = [];
-  let head = 0;
-  return async (task) => {
-    if (running >= n) await new Promise<void>((r) => queue.push(r));
-    running++;
+    if (s !== undefined) fs.unlinkSync(at);
     try {
-      return await task();
-    } finally {
-      running--;
-      if (head < queue.length) queue[head++]!();
-      if (head > 1024 && head * 2 > queue.length) {
-        queue = queue.slice(head);
-        head = 0;
-      }
+      fs.mkdirSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-  };
+  }
 }
 
 // ---- paths ---------------------------------------------------------------------------------------

@@ -70,7 +70,11 @@ export class PackedObjects {
 
   /** Packs come and go (a fetch adds one, gc merges them): a miss looks again before it is one. */
   #reload(): boolean {
-    for (const pack of this.#packs ?? []) if (pack.fd !== undefined) fs.closeSync(pack.fd);
+    // A read still resolving a delta may hold one of these packs: it opens the file again.
+    for (const pack of this.#packs ?? []) {
+      if (pack.fd !== undefined) fs.closeSync(pack.fd);
+      pack.fd = undefined;
+    }
     this.#packs = undefined;
     this.#bases.clear();
     return true;
