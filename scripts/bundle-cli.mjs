@@ -47,26 +47,30 @@ const zodEnglishOnly = {
     }));
   },
 };
-// dist/ holds only this output: nothing stale from an earlier layout may be packed with it.
-rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: { x1deploy: 'src/cli/main.ts' },
-  outdir,
+// What every bundle shares: Node 20, the big clients left in node_modules, readable identifiers.
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   external: ['@kubernetes/client-node', '@octokit/*'],
   // Identifiers stay as written, so stack traces remain readable.
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'linked',
-  // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
-  banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   plugins: [oneYaml, zodEnglishOnly],
+};
+// dist/ holds only this output: nothing stale from an earlier layout may be packed with it.
+rmSync('dist', { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { x1deploy: 'src/cli/main.ts' },
+  outdir,
+  splitting: true,
+  format: 'esm',
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
+  banner: { js: "import { createRequire as x1deployCreateRequire } from 'node:module'; const require = x1deployCreateRequire(import.meta.url);" },
   // Deploy's program and its leader come from their own bundles (below), not from chunks of this one.
   define: bundles,
 });
@@ -78,21 +82,13 @@ chmodSync(`${outdir}/x1deploy.js`, 0o755);
 // only the first.
 async function codeCachedBundle(entry, file) {
   await build({
+    ...common,
     entryPoints: [entry],
     outfile: file,
-    bundle: true,
     format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    external: ['@kubernetes/client-node', '@octokit/*'],
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'linked',
     // The one module that asks where it is (templates/) finds the package root from this file.
     define: { ...bundles, 'import.meta.url': 'x1deployModuleUrl' },
     banner: { js: "var x1deployModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-    logLevel: 'warning',
-    plugins: [oneYaml, zodEnglishOnly],
   });
   // Node 20 loses a cached script's dynamic-import callback, so the bundle's imports (of ES module
   // packages: octokit; and the loader's own, which a bundle loading another one passes on) go

@@ -33,9 +33,9 @@ export interface Bundles {
 }
 
 /** A bundle's exports (its path in the package), compiled through the user's code cache, and its key. */
-export function loadBundle<T>(bundle: string): Promise<{ readonly exports: T; readonly key: string }> {
+export function loadBundle<T>(bundle: string): { readonly exports: T; readonly key: string } {
   const { exports, key } = loadWithCodeCache(join(packageRoot(), bundle), join(userCacheDir(), 'v8'));
-  return Promise.resolve({ exports: exports as T, key });
+  return { exports: exports as T, key };
 }
 
 /** `file`'s exports, compiled with the cached code kept in `cacheDir` (made or refreshed on exit). */

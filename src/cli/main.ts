@@ -28,5 +28,5 @@ process.exitCode = deployRun ? await (await deployCli()).runDeployCli(argv) : aw
 async function deployCli(): Promise<typeof import('./deploy-cli.js')> {
   return (globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE === undefined
     ? import('./deploy-cli.js')
-    : (await loadBundle<typeof import('./deploy-cli.js')>((globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE!)).exports;
+    : loadBundle<typeof import('./deploy-cli.js')>((globalThis as Bundles).X1DEPLOY_DEPLOY_BUNDLE!).exports;
 }

@@ -9,7 +9,7 @@
 // and writes this form itself, and its settings for it (core.splitIndex,
 // splitIndex.maxPercentChange) are honoured.
 
-import type * as fs from 'node:fs';
+import * as fs from 'node:fs';
 import { readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -100,8 +100,8 @@ export function encodeIndexEntry(path: string, oid: string, mode: string, st: fs
  * Who a file is now: the index and git's config are replaced by rename when rewritten (by x1deploy
  * or git), which changes this, so a parsed copy is good while it holds.
  */
-export async function fileIdentity(path: string): Promise<string> {
-  const st = await stat(path, { bigint: true }).catch(() => undefined);
+export function fileIdentity(path: string): string {
+  const st = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
   return st === undefined ? 'none' : identityOf(st);
 }
 

@@ -133,7 +133,7 @@ export async function openLocalStore(dir: string): Promise<GitopsStore> {
   if (typeof format === 'string' && format.toLowerCase() !== 'sha1') {
     throw new NotAGitopsRepoError(dir, `uses ${format} object ids, which x1deploy does not support; use a sha1 repository`);
   }
-  const branch = /^ref: refs\/heads\/(.+?)\s*$/.exec(readSmallFile(join(dir, '.git', 'HEAD')))?.[1];
+  const branch = checkedOutBranch(join(dir, '.git'));
   if (branch === undefined) throw new NotAGitopsRepoError(dir, 'has a detached HEAD (check out the gitops branch first)');
   const store = new LocalStore(dir, branch);
   await store.head().catch(() => {
@@ -657,8 +657,7 @@ class LocalStore implements BareStore {
 
   /** A long-lived store (mcp, build --watch) must not commit to its branch after the user checked out another. */
   async #checkCheckedOutBranch(): Promise<void> {
-    const head = readSmallFile(join(this.#gitdir, 'HEAD'));
-    const checkedOut = /^ref: refs\/heads\/(.+)\n?$/.exec(head)?.[1];
+    const checkedOut = checkedOutBranch(this.#gitdir);
     if (checkedOut !== this.branch) {
       throw new CheckedOutBranchChangedError(this.#dir, this.branch, checkedOut);
     }
@@ -700,7 +699,7 @@ class LocalStore implements BareStore {
 
   /** The index, parsed and checked to be one x1deploy can update (from memory when unchanged). */
   async #loadIndex(): Promise<GitIndex> {
-    const id = await fileIdentity(join(this.#gitdir, 'index'));
+    const id = fileIdentity(join(this.#gitdir, 'index'));
     if (this.#index?.id === id) return this.#index.index;
     const index = await readIndex(this.#gitdir);
     this.#index = { index, id };
@@ -715,9 +714,7 @@ class LocalStore implements BareStore {
 
   /** The repo's .git/config, read again when it changes (git replaces it by rename). */
   #config(): ReadonlyMap<string, ConfigValue> {
-    const file = join(this.#gitdir, 'config');
-    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    const id = st === undefined ? 'none' : `${st.ino}:${st.size}:${st.mtimeNs}`;
+    const id = fileIdentity(join(this.#gitdir, 'config'));
     if (this.#gitConfig?.id !== id) this.#gitConfig = { settings: readGitConfig(this.#gitdir), id };
     return this.#gitConfig.settings;
   }
@@ -936,6 +933,11 @@ async function acquireLock(file: string, holder?: string): Promise<Lock> {
       held = false;
     },
   };
+}
+
+/** The branch HEAD points at, or undefined when HEAD is detached (or missing). */
+function checkedOutBranch(gitdir: string): string | undefined {
+  return /^ref: refs\/heads\/(.+?)\s*$/.exec(readSmallFile(join(gitdir, 'HEAD')))?.[1];
 }
 
 /** A small file's text, or '' when it cannot be read (a missing ref, HEAD, or lock record). */

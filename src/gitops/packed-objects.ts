@@ -55,7 +55,11 @@ export class PackedObjects {
 
   /** The object, or undefined when no pack holds it. */
   read(oid: string): GitObject | undefined {
-    const found = this.#find(oid) ?? (this.#reload() && this.#find(oid));
+    let found = this.#find(oid);
+    if (found === undefined) {
+      this.#reload();
+      found = this.#find(oid);
+    }
     return found ? this.#objectAt(found.pack, found.offset, 0) : undefined;
   }
 
@@ -69,7 +73,7 @@ export class PackedObjects {
   }
 
   /** Packs come and go (a fetch adds one, gc merges them): a miss looks again before it is one. */
-  #reload(): boolean {
+  #reload(): void {
     // A read still resolving a delta may hold one of these packs: it opens the file again.
     for (const pack of this.#packs ?? []) {
       if (pack.fd !== undefined) fs.closeSync(pack.fd);
@@ -77,7 +81,6 @@ export class PackedObjects {
     }
     this.#packs = undefined;
     this.#bases.clear();
-    return true;
   }
 
   #loaded(): PackIndex[] {
