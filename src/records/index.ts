@@ -1,7 +1,7 @@
 // The records x1deploy keeps in the gitops repo (git is the database), the store port they are
 // read from and written to, and typed reads of one commit.
 export { AppRecordSchema, type AppRecord } from './app-record.js';
-export { parseRecord, stringifyRecord, RecordFileError } from './codec.js';
+export { parseRecord, readYamlRecord, stringifyRecord, RecordFileError } from './codec.js';
 export {
   BRANCH_STATUSES,
   DeployRecordSchema,

@@ -1,6 +1,5 @@
 // Every spec file at one commit, parsed with the schemas the commands use, collecting every
 // problem instead of stopping at the first: a review shows all of them at once.
-import { parse } from 'yaml';
 import type { z } from 'zod';
 import { GrantsFileSchema, type GrantsFile } from '../grants/index.js';
 import { appDir, APPS_DIR, GRANTS_FILE, parseRepoPath, WORKSPACE_FILE } from '../layout/index.js';
@@ -8,6 +7,7 @@ import {
   AppRecordSchema,
   DeployRecordSchema,
   parseRecord,
+  readYamlRecord,
   RecordFileError,
   type DeployRecord,
   type GitopsStore,
@@ -107,7 +107,7 @@ function parseOrReport<S extends z.ZodType>(path: string, text: string, schema: 
 function parseDeployRecord(path: string, text: string, problems: VerifyProblem[]): DeployRecord | undefined {
   let data: unknown;
   try {
-    data = parse(text);
+    data = readYamlRecord(text);
   } catch (err) {
     problems.push({ kind: 'invalid-spec', path, message: `it is not YAML (${(err as Error).message.split('\n')[0]})` });
     return undefined;
