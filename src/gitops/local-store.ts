@@ -23,11 +23,12 @@ import {
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
 import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { X1Error } from '../errors/index.js';
 import { readGitConfig, type ConfigValue } from './git-config.js';
+import { ObjectWriter } from './object-writer.js';
 import { PackedObjects, type GitObject, type ObjectType } from './packed-objects.js';
 import { encodeIndexEntry, fileIdentity, indexSettings, readIndex, updateIndex, type GitIndex, type IndexSettings } from './git-index.js';
 
@@ -374,6 +375,7 @@ class LocalStore implements BareStore {
     if (existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent) return existing;
     if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
     const oid = objects.write('commit', encodeCommit(root, parent, message, author));
+    objects.finish();
     this.#commitTrees.set(oid, root);
     this.#rememberWritten(oid, objects.oids);
     // A proposal branch belongs to one (app, branch, version): a newer proposal replaces it.
@@ -416,9 +418,10 @@ class LocalStore implements BareStore {
     if (root === base) return undefined;
     if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
     const oid = objects.write('commit', encodeCommit(root, parent, message, author));
+    // Every object is on disk before the ref can point at it.
+    objects.finish();
     this.#commitTrees.set(oid, root);
     this.#rememberWritten(oid, objects.oids);
-    // Every object is on disk (each write returns once it is) before the ref can point at it.
     const repoLock = parent === undefined ? undefined : await this.#acquireRepoLock({ from: parent, to: oid });
     try {
       if (this.#bare) {
@@ -741,60 +744,6 @@ function byName(entries: readonly Entry[]): ReadonlyMap<string, Entry> {
   let names = treeNames.get(entries);
   if (!names) treeNames.set(entries, (names = new Map(entries.map((e) => [e.path, e]))));
   return names;
-}
-
-const STORED_TREE_BYTES = 16 * 1024;
-
-/**
- * Writes loose objects, each on disk when its write returns. Written in one blocking call each: a
- * few kilobytes cost less that way than four trips through libuv's threads (a re-render writes
- * thousands), and nothing is held queued.
- */
-class ObjectWriter {
-  /** Every object written, in order: what a push of the commit must send. */
-  readonly oids: string[] = [];
-  static #seq = 0;
-
-  constructor(readonly gitdir: string) {}
-
-  write(type: 'tree' | 'commit', content: Buffer, oid = gitObjectId(type, content)): string {
-    // A wide tree (a folder of a thousand previews) is written again by every commit below it and is
-    // two-fifths hashes: deflating 50 KB to 33 KB costs ten times storing it (git repacks it anyway).
-    const level = type === 'tree' && content.length > STORED_TREE_BYTES ? 0 : 1;
-    return this.#write(oid, Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), level);
-  }
-
-  writeText(text: string, oid: string): string {
-    // Header and text laid out in one buffer: one allocation per object, not three.
-    const size = Buffer.byteLength(text, 'utf8');
-    const header = `blob ${size}\0`;
-    const raw = Buffer.allocUnsafe(header.length + size);
-    raw.write(header, 0, 'latin1');
-    raw.write(text, header.length, 'utf8');
-    return this.#write(oid, raw);
-  }
-
-  /** Write an object from its bytes, header included. */
-  #write(oid: string, raw: Buffer, level = 1): string {
-    this.oids.push(oid);
-    const folder = join(this.gitdir, 'objects', oid.slice(0, 2));
-    const file = join(folder, oid.slice(2));
-    const tmp = join(folder, `tmp_obj_${process.pid}_${ObjectWriter.#seq++}`);
-    // Written aside and renamed, so a crash never leaves a truncated object under its real name.
-    // Level 1 is git's own default for loose objects (core.looseCompression): speed over size.
-    // Output sized to the object: zlib's default 16 KiB chunk per small object is garbage that
-    // piles up faster than it is collected.
-    const data = deflateSync(raw, { level, chunkSize: Math.max(64, raw.length + 64) });
-    try {
-      fs.writeFileSync(tmp, data);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      fs.mkdirSync(folder, { recursive: true });
-      fs.writeFileSync(tmp, data);
-    }
-    fs.renameSync(tmp, file);
-    return oid;
-  }
 }
 
 /**
