@@ -136,6 +136,13 @@ describe('record codec', () => {
     );
   });
 
+  it('reads back characters YAML calls non-printable, which yaml writes as they are', () => {
+    for (const odd of ['\ufffe', '\uffff', 'a\ud800b', '\udc00', '\x7f', '\x80', '\x9f', '\x01', '\x1b[0m']) {
+      const value = { env: { A: odd }, list: [odd], [`k${odd}`]: 1 };
+      expect(readYamlRecord(stringifyRecord(value)), JSON.stringify(odd)).toStrictEqual(value);
+    }
+  });
+
   it('resolves each lookalike, written plain, as YAML 1.2 core does', () => {
     for (const text of LOOKALIKES.filter((t) => !/[\n\t#:'"`@%|>&*!{}[\],?\u2028\u0085\ufeff-]|^\s|\s$|^$/.test(t))) {
       expect(readYamlRecord(`v: ${text}\n`), text).toStrictEqual(parse(`v: ${text}\n`));
@@ -164,6 +171,9 @@ describe('record codec', () => {
     expect(text).not.toMatch(/[&*]/);
     expect(readYamlRecord(text)).toStrictEqual({ versions: [{ spec }, { spec }] });
     expect(readYamlRecord('a: &x [1]\nb: *x\n')).toStrictEqual({ a: [1], b: [1] });
+    // A '*' that is no alias, beside a list too long to spread into one call.
+    const long = stringifyRecord({ pattern: 'feat/*', ids: Array.from({ length: 200_000 }, (_, i) => i) });
+    expect((readYamlRecord(long) as { ids: number[] }).ids).toHaveLength(200_000);
   });
 
   it('refuses aliases that expand past what the file could hold, in bounded time', () => {

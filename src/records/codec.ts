@@ -7,7 +7,7 @@
 // unquoted), so every record reads back as it was written. Every reader (the gate, a deploy, a
 // re-render) goes through readYamlRecord: they cannot disagree on what a file says.
 import { FAILSAFE_SCHEMA, load, Type } from 'js-yaml';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { z } from 'zod';
 import { X1Error } from '../errors/index.js';
 
@@ -32,13 +32,20 @@ const CORE_1_2 = FAILSAFE_SCHEMA.extend({
   ],
 });
 
+/** What js-yaml refuses anywhere in a stream; one character (and its neighbour) at a time, so linear. */
+const NON_PRINTABLE =
+  // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * A YAML file's data; throws on anything that is not one YAML document. Aliases (*name) are read,
  * as older records written with them must be, but only while what they expand to stays within
  * bounds: each alias of an alias can double what every later walk of the data visits.
  */
 export function readYamlRecord(text: string): unknown {
-  const data = load(text, { schema: CORE_1_2 });
+  // `yaml` writes some characters YAML calls non-printable (U+FFFE, a lone surrogate) as they are,
+  // which js-yaml refuses: such a file, rare, is read by `yaml`, under the same core schema.
+  const data = NON_PRINTABLE.test(text) ? parse(text) : load(text, { schema: CORE_1_2 });
   if (text.includes('*')) refuseExpansion(data, Math.max(10_000, 10 * text.length));
   return data ?? null;
 }
@@ -48,7 +55,8 @@ function refuseExpansion(data: unknown, limit: number): void {
   for (let visited = 0; pending.length > 0; visited++) {
     if (visited > limit) throw new Error(`its aliases (*name) expand to more than ${limit} values; write the values out instead`);
     const value = pending.pop();
-    if (value !== null && typeof value === 'object') pending.push(...Object.values(value));
+    // One at a time: spreading a long list into push() overflows the call stack.
+    if (value !== null && typeof value === 'object') for (const child of Object.values(value)) pending.push(child);
   }
 }
 
