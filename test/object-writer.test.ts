@@ -57,8 +57,14 @@ describe('the object writer', () => {
     const written: { oid: string; type: string; data: Buffer }[] = [];
     const blobs: { name: string; oid: string }[] = [];
     for (let i = 0; i < 600; i++) {
-      // Text, incompressible bytes as base64, and one file larger than a pack header's first size bits.
-      const text = i % 50 === 7 ? randomBytes(40_000).toString('base64') : `kind: ConfigMap\nname: cm-${i}\n${'x'.repeat(i)}\n`;
+      // Text, text of multi-byte characters, and incompressible bytes as base64 (larger than a pack
+      // header's first size bits).
+      const text =
+        i % 50 === 7
+          ? randomBytes(40_000).toString('base64')
+          : i % 50 === 3
+            ? `note: ünïcödé ✓ 🚀 ${'ß'.repeat(i)}\n`
+            : `kind: ConfigMap\nname: cm-${i}\n${'x'.repeat(i)}\n`;
       const oid = writer.writeText(text, gitObjectId('blob', Buffer.from(text)));
       written.push({ oid, type: 'blob', data: Buffer.from(text) });
       blobs.push({ name: `f${i}.yaml`, oid });
@@ -76,8 +82,10 @@ describe('the object writer', () => {
     written.push({ oid: commitOid, type: 'commit', data: commit });
     expect(writer.oids).toHaveLength(written.length + 1);
 
-    // Nothing is on disk before finish: a crash before it leaves the repo as it was.
-    expect(packFiles(gitdir)).toEqual([]);
+    // Before finish the pack is only a temporary file, which git does not read: a crash then leaves
+    // the repo as it was.
+    expect(packFiles(gitdir)).toEqual([expect.stringMatching(/^tmp_pack_\d+_\d+\.pack$/)]);
+    expect(git(gitdir, 'fsck', '--strict', '--no-dangling')).toBe('');
     writer.finish();
     writer.finish();
     const files = packFiles(gitdir);
@@ -110,18 +118,29 @@ describe('the object writer', () => {
     expect(git(gitdir, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 
+  it('leaves nothing behind when a pack is discarded instead of finished', () => {
+    const gitdir = bareRepo();
+    const writer = new ObjectWriter(gitdir);
+    for (let i = 0; i < PACK_FROM * 2; i++) writer.writeText(`n: ${i}\n`, gitObjectId('blob', Buffer.from(`n: ${i}\n`)));
+    expect(packFiles(gitdir)).toHaveLength(1);
+    writer.discard();
+    writer.finish();
+    expect(packFiles(gitdir)).toEqual([]);
+    expect(looseFolders(gitdir)).toEqual([]);
+  });
+
   it(`writes fewer than ${PACK_FROM} objects loose, as git does`, () => {
     const gitdir = bareRepo();
     const writer = new ObjectWriter(gitdir);
     const oids = Array.from({ length: PACK_FROM - 1 }, (_, i) =>
-      writer.writeText(`n: ${i}\n`, gitObjectId('blob', Buffer.from(`n: ${i}\n`))),
+      writer.writeText(`n: ${i} ✓ ü\n`, gitObjectId('blob', Buffer.from(`n: ${i} ✓ ü\n`))),
     );
     writer.finish();
     expect(packFiles(gitdir)).toEqual([]);
     const viaGit = catFiles(gitdir, oids);
     for (const [i, oid] of oids.entries()) {
       expect(existsSync(join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))).toBe(true);
-      expect(viaGit[i]!.data.toString()).toBe(`n: ${i}\n`);
+      expect(viaGit[i]!.data.toString()).toBe(`n: ${i} ✓ ü\n`);
     }
     expect(readdirSync(join(gitdir, 'objects'), { recursive: true }).filter((f) => String(f).includes('tmp_'))).toEqual([]);
   });

@@ -12,15 +12,7 @@
 // new version of each file, never a torn one.
 
 import * as fs from 'node:fs';
-import {
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -368,15 +360,20 @@ class LocalStore implements BareStore {
     if (branch === this.branch) throw new InvalidChangePathError(branch, 'a proposal cannot target the default branch');
     const base = await this.#treeOf(parent);
     const objects = new ObjectWriter(this.#gitdir);
-    const root =
-      (await this.#rewrite(base, changeTree(normalizeChanges(changes)), '', objects, { removed: [], written: [] })) ?? EMPTY_TREE;
-    if (root === base) return undefined;
-    const existing = await this.branchHead(branch);
-    if (existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent) return existing;
-    if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
-    const oid = objects.write('commit', encodeCommit(root, parent, message, author));
-    objects.finish();
-    this.#commitTrees.set(oid, root);
+    let oid: string;
+    try {
+      const root =
+        (await this.#rewrite(base, changeTree(normalizeChanges(changes)), '', objects, { removed: [], written: [] })) ?? EMPTY_TREE;
+      if (root === base) return undefined;
+      const existing = await this.branchHead(branch);
+      if (existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent) return existing;
+      if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
+      oid = objects.write('commit', encodeCommit(root, parent, message, author));
+      objects.finish();
+      this.#commitTrees.set(oid, root);
+    } finally {
+      objects.discard();
+    }
     this.#rememberWritten(oid, objects.oids);
     // A proposal branch belongs to one (app, branch, version): a newer proposal replaces it.
     const refFile = join(this.#gitdir, 'refs', 'heads', ...branch.split('/'));
@@ -414,13 +411,18 @@ class LocalStore implements BareStore {
     const base = parent === undefined ? undefined : await this.#treeOf(parent);
     const objects = new ObjectWriter(this.#gitdir);
     const effects: Effects = { removed: [], written: [] };
-    const root = (await this.#rewrite(base, changeTree(changes), '', objects, effects)) ?? EMPTY_TREE;
-    if (root === base) return undefined;
-    if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
-    const oid = objects.write('commit', encodeCommit(root, parent, message, author));
-    // Every object is on disk before the ref can point at it.
-    objects.finish();
-    this.#commitTrees.set(oid, root);
+    let oid: string;
+    try {
+      const root = (await this.#rewrite(base, changeTree(changes), '', objects, effects)) ?? EMPTY_TREE;
+      if (root === base) return undefined;
+      if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
+      oid = objects.write('commit', encodeCommit(root, parent, message, author));
+      // Every object is on disk before the ref can point at it.
+      objects.finish();
+      this.#commitTrees.set(oid, root);
+    } finally {
+      objects.discard();
+    }
     this.#rememberWritten(oid, objects.oids);
     const repoLock = parent === undefined ? undefined : await this.#acquireRepoLock({ from: parent, to: oid });
     try {
