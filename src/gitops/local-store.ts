@@ -359,22 +359,13 @@ class LocalStore implements BareStore {
   }: CommitRequest & { readonly branch: string }): Promise<string | undefined> {
     if (branch === this.branch) throw new InvalidChangePathError(branch, 'a proposal cannot target the default branch');
     const base = await this.#treeOf(parent);
-    const objects = new ObjectWriter(this.#gitdir);
-    let oid: string;
-    try {
-      const root =
-        (await this.#rewrite(base, changeTree(normalizeChanges(changes)), '', objects, { removed: [], written: [] })) ?? EMPTY_TREE;
-      if (root === base) return undefined;
+    const made = await this.#writeCommitObjects({ parent, base, changes: normalizeChanges(changes), message, author }, async (root) => {
       const existing = await this.branchHead(branch);
-      if (existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent) return existing;
-      if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
-      oid = objects.write('commit', encodeCommit(root, parent, message, author));
-      objects.finish();
-      this.#commitTrees.set(oid, root);
-    } finally {
-      objects.discard();
-    }
-    this.#rememberWritten(oid, objects.oids);
+      const same = existing !== undefined && (await this.#treeOf(existing)) === root && (await this.#parentOf(existing)) === parent;
+      return same ? existing : undefined;
+    });
+    if (made === undefined || !made.new) return made?.oid;
+    const { oid } = made;
     // A proposal branch belongs to one (app, branch, version): a newer proposal replaces it.
     const refFile = join(this.#gitdir, 'refs', 'heads', ...branch.split('/'));
     await mkdir(dirname(refFile), { recursive: true });
@@ -385,6 +376,41 @@ class LocalStore implements BareStore {
       await lock.release();
     }
     return oid;
+  }
+
+  /**
+   * The commit of `changes` on `base` (the parent's tree), with every object it needs on disk before
+   * anything can point at it; undefined when the changes change nothing, and nothing of it on disk
+   * then or when it fails. `reuse` may name a commit already holding the same tree, taken instead.
+   */
+  async #writeCommitObjects(
+    commit: {
+      readonly parent: string | undefined;
+      readonly base: string | undefined;
+      readonly changes: ReadonlyMap<string, string | null>;
+      readonly message: string;
+      readonly author: CommitAuthor;
+      readonly effects?: Effects;
+    },
+    reuse?: (root: string) => Promise<string | undefined>,
+  ): Promise<{ readonly oid: string; readonly new: boolean } | undefined> {
+    const { parent, base, message, author } = commit;
+    const objects = new ObjectWriter(this.#gitdir);
+    try {
+      const effects = commit.effects ?? { removed: [], written: [] };
+      const root = (await this.#rewrite(base, changeTree(commit.changes), '', objects, effects)) ?? EMPTY_TREE;
+      if (root === base) return undefined;
+      const reused = await reuse?.(root);
+      if (reused !== undefined) return { oid: reused, new: false };
+      if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
+      const oid = objects.write('commit', encodeCommit(root, parent, message, author));
+      objects.finish();
+      this.#commitTrees.set(oid, root);
+      this.#rememberWritten(oid, objects.oids);
+      return { oid, new: true };
+    } finally {
+      objects.discard();
+    }
   }
 
   /** The objects `commit` wrote on top of its parent, when this store made it (recent commits only). */
@@ -409,21 +435,10 @@ class LocalStore implements BareStore {
     author: CommitAuthor,
   ): Promise<string | undefined> {
     const base = parent === undefined ? undefined : await this.#treeOf(parent);
-    const objects = new ObjectWriter(this.#gitdir);
     const effects: Effects = { removed: [], written: [] };
-    let oid: string;
-    try {
-      const root = (await this.#rewrite(base, changeTree(changes), '', objects, effects)) ?? EMPTY_TREE;
-      if (root === base) return undefined;
-      if (root === EMPTY_TREE) objects.write('tree', Buffer.alloc(0));
-      oid = objects.write('commit', encodeCommit(root, parent, message, author));
-      // Every object is on disk before the ref can point at it.
-      objects.finish();
-      this.#commitTrees.set(oid, root);
-    } finally {
-      objects.discard();
-    }
-    this.#rememberWritten(oid, objects.oids);
+    const made = await this.#writeCommitObjects({ parent, base, changes, message, author, effects });
+    if (made === undefined) return undefined;
+    const { oid } = made;
     const repoLock = parent === undefined ? undefined : await this.#acquireRepoLock({ from: parent, to: oid });
     try {
       if (this.#bare) {
