@@ -54,7 +54,7 @@ describe('the npm package', () => {
 
     const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; engines: { node: string } };
     expect(x1('--version').trim()).toBe(own.version);
-    expect(own.engines.node).toBe('>=20');
+    expect(own.engines.node).toBe('>=20.15');
     // The bin's path before the bundle still runs: npx's cache may hold a link to it (npm/cli#9766).
     const formerBin = join(app, 'node_modules', 'x1deploy', 'dist', 'src', 'cli', 'main.js');
     expect(execFileSync(formerBin, ['--version'], { cwd: app, encoding: 'utf8' }).trim()).toBe(own.version);
