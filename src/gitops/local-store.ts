@@ -315,7 +315,9 @@ class LocalStore implements BareStore {
   #object(oid: string): GitObject | undefined {
     const loose = readLoose(this.#gitdir, oid);
     if (loose === undefined) return this.#packed.read(oid);
-    const raw = inflateSync(loose);
+    // Sized for a typical object (zlib's default is a 16 KiB chunk per object, see packed-objects.ts);
+    // a larger one takes more chunks.
+    const raw = inflateSync(loose, { chunkSize: Math.max(1024, loose.length * 4) });
     const header = raw.indexOf(0);
     return { type: raw.toString('latin1', 0, raw.indexOf(0x20)) as ObjectType, data: raw.subarray(header + 1) };
   }
