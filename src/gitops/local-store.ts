@@ -15,13 +15,12 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import git, { Errors } from 'isomorphic-git';
 import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { X1Error } from '../errors/index.js';
 import { readGitConfig, type ConfigValue } from './git-config.js';
 import { ObjectWriter } from './object-writer.js';
-import { PackedObjects, type GitObject, type ObjectType } from './packed-objects.js';
+import { inflatedToAbout, PackedObjects, type GitObject, type ObjectType } from './packed-objects.js';
 import { encodeIndexEntry, fileIdentity, indexSettings, readIndex, updateIndex, type GitIndex, type IndexSettings } from './git-index.js';
 
 export class NotAGitopsRepoError extends X1Error {
@@ -315,9 +314,8 @@ class LocalStore implements BareStore {
   #object(oid: string): GitObject | undefined {
     const loose = readLoose(this.#gitdir, oid);
     if (loose === undefined) return this.#packed.read(oid);
-    // Sized for a typical object (zlib's default is a 16 KiB chunk per object, see packed-objects.ts);
-    // a larger one takes more chunks.
-    const raw = inflateSync(loose, { chunkSize: Math.max(1024, loose.length * 4) });
+    // Its size is inside the stream: text inflates to about four times its deflated length.
+    const raw = inflatedToAbout(loose, loose.length * 4);
     const header = raw.indexOf(0);
     return { type: raw.toString('latin1', 0, raw.indexOf(0x20)) as ObjectType, data: raw.subarray(header + 1) };
   }

@@ -41,10 +41,7 @@ export class ObjectWriter {
   readonly #seen = new Set<string>();
   static #seq = 0;
 
-  constructor(
-    readonly gitdir: string,
-    private readonly packFrom = PACK_FROM,
-  ) {}
+  constructor(readonly gitdir: string) {}
 
   write(type: 'tree' | 'commit', content: Buffer, oid = gitObjectId(type, content)): string {
     return this.#add({ oid, type, content });
@@ -61,7 +58,7 @@ export class ObjectWriter {
     if (this.#pack) this.#pack.add(object);
     else {
       this.#held.push(object);
-      if (this.#held.length >= this.packFrom) {
+      if (this.#held.length >= PACK_FROM) {
         this.#pack = new PackFileAside(join(this.gitdir, 'objects', 'pack'), ObjectWriter.#seq++);
         for (const held of this.#held) this.#pack.add(held);
         this.#held = [];
@@ -99,6 +96,7 @@ let scratch = Buffer.allocUnsafeSlow(64 * 1024);
  * it, and the pack's entries held, a re-render of 10,000 peaked at ~335 MB RSS; now ~290.
  */
 function encoded(prefix: string, content: Buffer | string): Buffer {
+  if (prefix === '' && typeof content !== 'string') return content;
   const most = prefix.length + (typeof content === 'string' ? content.length * 3 : content.length);
   if (scratch.length < most) scratch = Buffer.allocUnsafeSlow(Math.max(most, scratch.length * 2));
   let at = scratch.write(prefix, 0, 'latin1');

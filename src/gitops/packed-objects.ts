@@ -187,13 +187,20 @@ function readAt(pack: PackIndex, offset: number, length: number): Buffer {
   return got === length ? chunk : chunk.subarray(0, got);
 }
 
+/**
+ * `stream` inflated into a buffer of about `expected` bytes (more chunks if it is larger). zlib's
+ * default 16 KiB chunk per object, a slice of which is returned, made every small object hold
+ * 16 KiB outside V8's heap until its next collection.
+ */
+export function inflatedToAbout(stream: Buffer, expected: number): Buffer {
+  return inflateSync(stream, { chunkSize: Math.max(64, expected + 64) });
+}
+
 /** A zlib stream inflated to its `size` bytes (what follows it, the next object, is ignored). */
 function inflated(stream: Buffer, size: number, file: string, offset: number): Buffer {
   let data: Buffer;
   try {
-    // Output sized to the object: zlib's default 16 KiB chunk per object, a slice of which is
-    // returned, made every small object hold 16 KiB outside V8's heap until its next collection.
-    data = inflateSync(stream, { chunkSize: Math.max(64, size + 64) });
+    data = inflatedToAbout(stream, size);
   } catch {
     throw new DamagedPackError(file, `the object at ${offset} does not inflate`);
   }
