@@ -35,5 +35,5 @@ ENV NODE_ENV=production \
     X1DEPLOY_CACHE_DIR=/tmp/x1deploy-cache
 USER 65532:65532
 WORKDIR /tmp
-ENTRYPOINT ["node", "/opt/x1deploy/dist/cli/x1deploy.js"]
+ENTRYPOINT ["node", "/opt/x1deploy/dist/cli/x1deploy.cjs"]
 CMD ["--help"]

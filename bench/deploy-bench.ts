@@ -16,6 +16,7 @@ import { openLocalStore } from '../src/gitops/index.js';
 import { branchDeployObjects, renderBranchDeploy } from '../src/render/index.js';
 import { branchSlug, deployRequestSchema } from '../src/spec/index.js';
 import { tempRootForRun } from '../test/support/global-temp.js';
+import { BIN } from './installed-bin.js';
 import { NOW, requestFor, seededRepo, ws } from './seed.js';
 
 function quantile(sorted: number[], q: number): number {
@@ -203,7 +204,6 @@ if (scenario === 'seed') {
 function coldStart() {
   const built = spawnSync('npm', ['run', '--silent', 'build'], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`build failed:\n${built.stderr}`);
-  const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'x1deploy.js');
   const floor: number[] = [];
   const version: number[] = [];
   const time = (args: string[]) => {
@@ -214,7 +214,7 @@ function coldStart() {
   };
   for (let i = 0; i < 11; i++) {
     floor.push(time(['-e', '0']));
-    version.push(time([bin, '--version']));
+    version.push(time([BIN, '--version']));
   }
   const stats = (xs: number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);

@@ -28,10 +28,10 @@ import { branchDeployObjects, renderBranchDeploy } from '../src/render/index.js'
 import { branchSlug, deployRequestSchema } from '../src/spec/index.js';
 import { startGitHttpServer } from '../test/support/git-http-server.js';
 import { tempRootForRun } from '../test/support/global-temp.js';
+import { BIN } from './installed-bin.js';
 import { NOW, requestFor, seededRepo, ws } from './seed.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const BIN = join(import.meta.dirname, '..', 'dist', 'cli', 'x1deploy.js');
 
 export interface Spread {
   readonly min: number;

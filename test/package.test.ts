@@ -4,7 +4,7 @@
 // image's non-root user with nothing writable but /tmp, as the rendered pods run it. (No container
 // engine runs here, so the image itself is not built; its steps and settings are checked instead.)
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,15 @@ describe('the npm package', () => {
     const cachedAt = cached.map((file) => statSync(join(codeCache, file)).mtimeMs);
     writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/y\ncommit_sha: ${'b'.repeat(40)}\nports: [8080]\n`);
     expect(JSON.parse(x1('deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'))).toMatchObject({ version: 1, status: 'pending-build' });
+    expect(cached.map((file) => statSync(join(codeCache, file)).mtimeMs)).toEqual(cachedAt);
+    // The bin is the CommonJS file; the ES module entry it loads for other commands, where npx's
+    // cache may still link (the bin before this one), deploys too, through the same bundles.
+    expect(realpathSync(bin)).toBe(realpathSync(join(app, 'node_modules', 'x1deploy', 'dist', 'cli', 'x1deploy.cjs')));
+    const esmEntry = join(app, 'node_modules', 'x1deploy', 'dist', 'cli', 'x1deploy.js');
+    writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/w\ncommit_sha: ${'b'.repeat(40)}\nports: [8080]\n`);
+    const env = { ...process.env, KUBECONFIG: '', HOME: app };
+    const viaEsm = execFileSync(esmEntry, ['deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'], { cwd: app, encoding: 'utf8', env });
+    expect(JSON.parse(viaEsm)).toMatchObject({ version: 1, status: 'pending-build', branch: 'feat/w' });
     expect(cached.map((file) => statSync(join(codeCache, file)).mtimeMs)).toEqual(cachedAt);
     // Its usage errors are commander's, as from the whole program: --json answers in JSON.
     const usage = (() => {
