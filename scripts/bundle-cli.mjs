@@ -111,7 +111,9 @@ async function codeCachedBundle(entry, file) {
     // as latin1 straight into a one-byte string; an escape means the same character in a literal.
     .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (/(?<![\w$.])import\(|import\.meta/.test(code)) throw new Error(`${file} keeps a dynamic import or import.meta that its loader cannot serve`);
-  writeFileSync(file, code);
+  // The function the loader compiles as the file's text (BUNDLE_HEAD and BUNDLE_TAIL in
+  // code-cache.ts), starting on the first line so stack traces keep the bundle's line numbers.
+  writeFileSync(file, `(function (exports, require, module, __filename, __dirname, x1deployImport) {${code}\n})`);
 }
 await codeCachedBundle('src/cli/deploy-leader.ts', LEADER_BUNDLE);
 await codeCachedBundle('src/cli/deploy-cli.ts', DEPLOY_BUNDLE);

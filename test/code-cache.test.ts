@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BUNDLE_HEAD, BUNDLE_TAIL, loadWithCodeCache } from '../src/cli/code-cache.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const dirs: string[] = [];
@@ -18,11 +19,16 @@ function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'x1-code-cache-'));
   dirs.push(dir);
   const bundle = join(dir, 'bundle.cjs');
-  writeFileSync(
+  writeBundle(
     bundle,
     "const { basename } = require('node:path');\nexports.name = basename(__filename);\nexports.load = async () => ({ answer: typeof (await x1deployImport('@octokit/rest')).Octokit === 'function' ? 42 : 0 });\nexports.where = () => new Error('here').stack;\n",
   );
   return { dir, bundle, cacheDir: join(dir, 'cache') };
+}
+
+/** A bundle's file as the build writes one: its code inside the loader's function. */
+function writeBundle(file: string, code: string): void {
+  writeFileSync(file, `${BUNDLE_HEAD}${code}${BUNDLE_TAIL}`);
 }
 
 /** Load the bundle in a process of its own (the cache is written as the process exits). */
@@ -32,7 +38,9 @@ function loadIn(bundle: string, cacheDir: string): { cache: string; name: string
     const { exports, cache } = loadWithCodeCache(${JSON.stringify(bundle)}, ${JSON.stringify(cacheDir)});
     const { answer } = await exports.load();
     console.log(JSON.stringify({ cache, name: exports.name, answer, where: exports.where() }));`;
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as never;
+  return JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }),
+  ) as never;
 }
 
 describe('a bundle loaded through V8’s code cache', () => {
@@ -60,10 +68,18 @@ describe('a bundle loaded through V8’s code cache', () => {
     writeFileSync(join(cacheDir, file!), 'not a code cache');
     expect(loadIn(bundle, cacheDir)).toMatchObject({ cache: 'rejected', answer: 42 });
     expect(loadIn(bundle, cacheDir)).toMatchObject({ cache: 'hit', answer: 42 });
-    writeFileSync(bundle, "exports.name = 'v2';\nexports.load = async () => ({ answer: 43 });\nexports.where = () => '';\n");
+    writeBundle(bundle, "exports.name = 'v2';\nexports.load = async () => ({ answer: 43 });\nexports.where = () => '';\n");
     expect(loadIn(bundle, cacheDir)).toMatchObject({ cache: 'none', name: 'v2', answer: 43 });
     expect(readdirSync(cacheDir)).toHaveLength(1);
     expect(readdirSync(cacheDir)[0]).not.toBe(file);
+  });
+
+  it('refuses a file the build did not write as a bundle, with what to do', () => {
+    const { bundle, cacheDir } = fixture();
+    writeFileSync(bundle, "exports.name = 'plain';\n");
+    expect(() => loadWithCodeCache(bundle, cacheDir)).toThrow(
+      /is not a bundle of x1deploy's build: reinstall x1deploy \(in a checkout, run npm run build\)/,
+    );
   });
 
   it('runs when the cache folder cannot be written', () => {
