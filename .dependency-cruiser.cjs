@@ -4,7 +4,7 @@ const LAYERS = [
   ['foundation', ['errors', 'layout', 'spec']],
   ['domain', ['workspace', 'grants', 'records', 'versions', 'status']],
   ['rendering', ['render', 'planning']],
-  ['adapters', ['transaction', 'handoff', 'cache-clone', 'gitops', 'git-http', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates', 'probe', 'traffic']],
+  ['adapters', ['transaction', 'handoff', 'cache-clone', 'gitops', 'git-http', 'isomorphic-git', 'scm', 'cluster', 'k8s', 'registry', 'review', 'templates', 'probe', 'traffic']],
   ['use-cases', ['deploy', 'build', 'reap', 'verify', 'install', 'owners', 'observe', 'doctor']],
   ['shells', ['cli', 'mcp', 'serve']],
 ];

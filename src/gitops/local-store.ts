@@ -15,9 +15,9 @@ import * as fs from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import git, { Errors } from 'isomorphic-git';
 import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, type GitopsStore } from '../records/index.js';
 import { X1Error } from '../errors/index.js';
+import { isomorphicGit } from '../isomorphic-git/index.js';
 import { readGitConfig, type ConfigValue } from './git-config.js';
 import { ObjectWriter } from './object-writer.js';
 import { inflatedToAbout, PackedObjects, type GitObject, type ObjectType } from './packed-objects.js';
@@ -96,7 +96,7 @@ export async function initGitopsRepo(dir: string, files: ReadonlyMap<string, str
   if (existing.length > 0) throw new RepoNotEmptyError(dir);
   const branch = options.branch ?? 'main';
   const changes = normalizeChanges(files);
-  await git.init({ fs, dir, defaultBranch: branch });
+  await (await isomorphicGit()).init({ fs, dir, defaultBranch: branch });
   const store = new LocalStore(dir, branch);
   return store.writeCommit(undefined, changes, options.message, options.author) as Promise<string>;
 }
@@ -240,7 +240,7 @@ class LocalStore implements BareStore {
     // The loose ref file is what commit() writes; isomorphic-git also looks in packed-refs.
     const loose = readSmallFile(this.#refFile);
     if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
-    return git.resolveRef({ fs, ...this.#git, ref: `refs/heads/${this.branch}` });
+    return (await isomorphicGit()).resolveRef({ fs, ...this.#git, ref: `refs/heads/${this.branch}` });
   }
 
   // Reads walk the cached parsed trees: each commit shares almost every tree with the one before,
@@ -306,7 +306,7 @@ class LocalStore implements BareStore {
       return found.data;
     }
     // Neither loose nor in a pack this reader knows: isomorphic-git has the last word (and the error).
-    const { object } = await git.readObject({ fs, ...this.#git, oid, format: 'content', cache: this.#cache });
+    const { object } = await (await isomorphicGit()).readObject({ fs, ...this.#git, oid, format: 'content', cache: this.#cache });
     return Buffer.from(object as Uint8Array);
   }
 
@@ -337,11 +337,11 @@ class LocalStore implements BareStore {
     const file = join(this.#gitdir, 'refs', 'heads', ...name.split('/'));
     const loose = await readFile(file, 'utf8').catch(() => '');
     if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
-    return git.resolveRef({ fs, ...this.#git, ref: `refs/heads/${name}` }).catch(() => undefined);
+    return (await isomorphicGit()).resolveRef({ fs, ...this.#git, ref: `refs/heads/${name}` }).catch(() => undefined);
   }
 
   async branches(prefix: string): Promise<Map<string, string>> {
-    const names = await git.listBranches({ fs, ...this.#git });
+    const names = await (await isomorphicGit()).listBranches({ fs, ...this.#git });
     const found = new Map<string, string>();
     for (const name of names.filter((n) => n.startsWith(prefix)).sort()) {
       const oid = await this.branchHead(name);
@@ -646,8 +646,8 @@ class LocalStore implements BareStore {
     fs.mkdirSync(dirname(refFile), { recursive: true });
     const lock = await acquireLock(`${refFile}.lock`);
     try {
-      const actual = await this.head().catch((e: unknown) => {
-        if (e instanceof Errors.NotFoundError) return undefined;
+      const actual = await this.head().catch(async (e: unknown) => {
+        if (e instanceof (await isomorphicGit()).Errors.NotFoundError) return undefined;
         throw e;
       });
       if (actual !== expected) throw new StaleHeadError(expected ?? '(none)', actual ?? '(none)');

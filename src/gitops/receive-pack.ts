@@ -5,8 +5,8 @@
 // git-receive-pack (smart HTTP) to move the ref from the parent to the commit: a compare-and-swap
 // on the server, as `git push --force-with-lease` does.
 import * as fs from 'node:fs';
-import git from 'isomorphic-git';
 import { CheckedHttpClient, collect } from '../git-http/index.js';
+import { isomorphicGit } from '../isomorphic-git/index.js';
 
 export interface RefUpdate {
   /** refs/heads/… */
@@ -32,7 +32,7 @@ export async function pushObjects(
   if (update.expected !== undefined && current !== update.expected) {
     return { ok: false, moved: true, reason: `the server's ${update.ref} is at ${current.slice(0, 12)}` };
   }
-  const { packfile } = await git.packObjects({ fs, gitdir: options.gitdir, oids: [...new Set(objects)] });
+  const { packfile } = await (await isomorphicGit()).packObjects({ fs, gitdir: options.gitdir, oids: [...new Set(objects)] });
   const command = pktLine(`${current} ${update.oid} ${update.ref}\0report-status agent=x1deploy\n`);
   const body = Buffer.concat([command, Buffer.from('0000'), Buffer.from(packfile!)]);
   const response = await http.request({

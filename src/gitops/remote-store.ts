@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import git, { Errors } from 'isomorphic-git';
 import { cacheCloneDir, cacheHandoffPort, isRemoteRepo, withCacheLock } from '../cache-clone/index.js';
 import { X1Error } from '../errors/index.js';
 import { CheckedHttpClient, gitAuthHeaders } from '../git-http/index.js';
+import { isomorphicGit } from '../isomorphic-git/index.js';
 import { StaleHeadError, type CommitRequest, type GitopsStore, type HandoffPort } from '../records/index.js';
 import { displayUrl } from '../spec/index.js';
 import { openBareStore, type BareStore } from './local-store.js';
@@ -47,6 +47,7 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
   await withCacheLock(gitdir, async () => {
     if (fs.existsSync(join(gitdir, 'config'))) return;
     await mkdir(gitdir, { recursive: true });
+    const git = await isomorphicGit();
     await git.init({ fs, gitdir, bare: true });
     // isomorphic-git's fetch needs a configured remote to know where fetched refs go.
     await git.addRemote({ fs, gitdir, remote: 'origin', url, force: true });
@@ -57,9 +58,12 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
 
 async function remoteDefaultBranch(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   const http = CheckedHttpClient.withTimeout(timeoutMs);
-  const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD', protocolVersion: 1 }).catch((e: Error) => {
-    throw new RemoteUnavailableError(url, e.message);
-  });
+  const git = await isomorphicGit();
+  const refs = await git
+    .listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD', protocolVersion: 1 })
+    .catch((e: Error) => {
+      throw new RemoteUnavailableError(url, e.message);
+    });
   const target = refs.find((r) => r.ref === 'HEAD')?.target;
   return target?.replace(/^refs\/heads\//, '') ?? 'main';
 }
@@ -105,8 +109,15 @@ class RemoteStore implements GitopsStore {
     // One listing first (a single GET with protocol v1): when the cache already has the remote's
     // tip, as it does whenever the last writer was a process on this machine, pointing the branch
     // there is all a fetch would do, without the upload-pack round trip and the pack it writes.
+    const git = await isomorphicGit();
     const refs = await git
-      .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, protocolVersion: 1, prefix: `refs/heads/${this.branch}` })
+      .listServerRefs({
+        http: this.#http,
+        url: this.url,
+        headers: { ...this.headers },
+        protocolVersion: 1,
+        prefix: `refs/heads/${this.branch}`,
+      })
       .catch((e: Error) => {
         throw new RemoteUnavailableError(this.url, e.message);
       });
@@ -119,7 +130,7 @@ class RemoteStore implements GitopsStore {
   }
 
   async #hasCommit(oid: string): Promise<boolean> {
-    return git.readCommit({ fs, gitdir: this.gitdir, oid }).then(
+    return (await isomorphicGit()).readCommit({ fs, gitdir: this.gitdir, oid }).then(
       () => true,
       () => false,
     );
@@ -127,6 +138,7 @@ class RemoteStore implements GitopsStore {
 
   /** The remote branch's tip, with every object the cache lacks below it. */
   async #fetch(): Promise<string> {
+    const git = await isomorphicGit();
     const result = await git
       .fetch({
         fs,
@@ -191,6 +203,7 @@ class RemoteStore implements GitopsStore {
   }
 
   async #branchHead(name: string): Promise<string | undefined> {
+    const git = await isomorphicGit();
     const refs = await git
       .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${name}` })
       .catch((e: Error) => {
@@ -218,6 +231,7 @@ class RemoteStore implements GitopsStore {
   }
 
   async branches(prefix: string): Promise<Map<string, string>> {
+    const git = await isomorphicGit();
     const refs = await git
       .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, prefix: `refs/heads/${prefix}` })
       .catch((e: Error) => {
@@ -254,6 +268,7 @@ class RemoteStore implements GitopsStore {
       // The server lacks objects below the parent: fall back to a push that works them out.
     }
     const ref = `refs/x1deploy-push/${oid}`;
+    const git = await isomorphicGit();
     await git.writeRef({ fs, gitdir: this.gitdir, ref, value: oid, force: true });
     let result;
     try {
@@ -268,7 +283,7 @@ class RemoteStore implements GitopsStore {
         headers: { ...this.headers },
       });
     } catch (e) {
-      if (e instanceof Errors.PushRejectedError || e instanceof Errors.GitPushError) throw await this.#moved(parent);
+      if (e instanceof git.Errors.PushRejectedError || e instanceof git.Errors.GitPushError) throw await this.#moved(parent);
       throw new RemoteUnavailableError(this.url, (e as Error).message);
     } finally {
       await git.deleteRef({ fs, gitdir: this.gitdir, ref }).catch(() => undefined);

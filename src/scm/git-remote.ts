@@ -6,8 +6,8 @@
 // is whole pkt-line framing ending in a flush-pkt, which git servers always send last.
 
 import { execFile } from 'node:child_process';
-import git from 'isomorphic-git';
 import { CheckedHttpClient, RedirectRefusedError } from '../git-http/index.js';
+import { isomorphicGit } from '../isomorphic-git/index.js';
 import { BranchListingError, type BranchListing, type BranchSource } from './branch-source.js';
 import { displayUrl, redact } from '../spec/index.js';
 
@@ -45,7 +45,7 @@ export class GitLsRemoteBranchSource implements BranchSource {
     const client = new CheckedHttpClient(AbortSignal.timeout(this.timeoutMs));
     let refs: { ref: string }[];
     try {
-      refs = await git.listServerRefs({ http: client, url: repoUrl, headers: { ...this.headers }, prefix: HEADS });
+      refs = await (await isomorphicGit()).listServerRefs({ http: client, url: repoUrl, headers: { ...this.headers }, prefix: HEADS });
     } catch (error) {
       throw httpListingError(shown, error, secrets);
     }
