@@ -47,6 +47,27 @@ const zodEnglishOnly = {
     }));
   },
 };
+// commander and cdk8s require child_process as they load, for what a deploy never does (run a
+// subcommand's executable, load YAML from a URL, run helm); loading it loads net, dgram and more of
+// Node's own modules, ~8 ms of a cold deploy. Their copy is required when one of its functions is
+// first called.
+const childProcessOnUse = {
+  name: 'child-process-on-use',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]/.test(args.importer) ? { path: 'child-process-on-use', namespace: 'x1deploy' } : undefined,
+    );
+    bundle.onLoad({ filter: /^child-process-on-use$/, namespace: 'x1deploy' }, () => {
+      const childProcess = require('node:child_process');
+      const lines = Object.keys(childProcess).map((name) =>
+        typeof childProcess[name] === 'function' && !/^[A-Z]/.test(name)
+          ? `exports.${name} = (...args) => require('node:child_process').${name}(...args);`
+          : `Object.defineProperty(exports, '${name}', { enumerable: true, get: () => require('node:child_process').${name} });`,
+      );
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
+  },
+};
 // What every bundle shares: Node 20, the big clients left in node_modules, readable identifiers.
 const common = {
   bundle: true,
@@ -98,6 +119,7 @@ async function codeCachedBundle(entry, file) {
     entryPoints: [entry],
     outfile: file,
     format: 'cjs',
+    plugins: [...common.plugins, childProcessOnUse],
     // The one module that asks where it is (templates/) finds the package root from this file.
     define: { ...bundles, 'import.meta.url': 'x1deployModuleUrl' },
     banner: { js: "var x1deployModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

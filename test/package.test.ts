@@ -80,6 +80,16 @@ describe('the npm package', () => {
     const viaEsm = execFileSync(esmEntry, ['deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'], { cwd: app, encoding: 'utf8', env });
     expect(JSON.parse(viaEsm)).toMatchObject({ version: 1, status: 'pending-build', branch: 'feat/w' });
     expect(cached.map((file) => statSync(join(codeCache, file)).mtimeMs)).toEqual(cachedAt);
+    // A deploy loads none of Node's child_process (with net, dgram and the rest it pulls in), which
+    // commander and cdk8s require as they load; zlib, which a commit deflates with, is the control.
+    const builtins = join(app, 'builtins.txt');
+    const recorder = join(app, 'record-builtins.cjs');
+    writeFileSync(recorder, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(builtins)}, process.moduleLoadList.join('\\n')));\n`);
+    writeFileSync(join(app, 'request.yaml'), `app: api\nbranch: feat/v\ncommit_sha: ${'b'.repeat(40)}\nports: [8080]\n`);
+    execFileSync(bin, ['deploy', 'request.yaml', '--repo', 'gitops', '--agent', 'a1', '--json'], { cwd: app, encoding: 'utf8', env: { ...env, NODE_OPTIONS: `--require ${recorder}` } });
+    const loaded = readFileSync(builtins, 'utf8').split('\n');
+    expect(loaded).toContain('NativeModule zlib');
+    expect(loaded).not.toContain('NativeModule child_process');
     // Its usage errors are commander's, as from the whole program: --json answers in JSON.
     const usage = (() => {
       try {
