@@ -19,7 +19,7 @@ import { StaleHeadError, gitObjectId, type CommitAuthor, type CommitRequest, typ
 import { X1Error } from '../errors/index.js';
 import { isomorphicGit } from '../isomorphic-git/index.js';
 import { readGitConfig, type ConfigValue } from './git-config.js';
-import { ObjectWriter } from './object-writer.js';
+import { ObjectWriter, packInMemory } from './object-writer.js';
 import { inflatedToAbout, PackedObjects, type GitObject, type ObjectType } from './packed-objects.js';
 import { encodeIndexEntry, fileIdentity, indexSettings, readIndex, updateIndex, type GitIndex, type IndexSettings } from './git-index.js';
 
@@ -109,9 +109,10 @@ export function openBareStore(gitdir: string, branch: string): BareStore {
   return new LocalStore(gitdir, branch, { bare: true });
 }
 
-/** A store on a bare repo that can say which objects its own commits wrote (what a push sends). */
+/** A store on a bare repo that can hand over the objects its own commits wrote (what a push sends). */
 export interface BareStore extends GitopsStore {
-  objectsWrittenBy(commit: string): readonly string[] | undefined;
+  /** The objects `commit` wrote, as one pack; undefined for a commit this store did not write. */
+  packOfWrittenBy(commit: string): Buffer | undefined;
 }
 
 /** Open the gitops repo at `dir` (its root); the store's branch is the one HEAD points at. */
@@ -414,8 +415,16 @@ class LocalStore implements BareStore {
   }
 
   /** The objects `commit` wrote on top of its parent, when this store made it (recent commits only). */
-  objectsWrittenBy(commit: string): readonly string[] | undefined {
-    return this.#writtenBy.get(commit);
+  packOfWrittenBy(commit: string): Buffer | undefined {
+    const oids = this.#writtenBy.get(commit);
+    if (oids === undefined) return undefined;
+    return packInMemory(
+      [...new Set(oids)].map((oid) => {
+        const object = this.#object(oid);
+        if (object === undefined) throw new Error(`git object ${oid}, which commit ${commit} wrote, is gone from ${this.#gitdir}`);
+        return object;
+      }),
+    );
   }
 
   #rememberWritten(commit: string, oids: readonly string[]): void {

@@ -4,9 +4,7 @@
 // which objects its commit wrote, on top of a parent the server has, so it packs those and asks
 // git-receive-pack (smart HTTP) to move the ref from the parent to the commit: a compare-and-swap
 // on the server, as `git push --force-with-lease` does.
-import * as fs from 'node:fs';
 import { CheckedHttpClient, collect } from '../git-http/index.js';
-import { isomorphicGit } from '../isomorphic-git/index.js';
 
 export interface RefUpdate {
   /** refs/heads/… */
@@ -22,9 +20,10 @@ const ZERO = '0'.repeat(40);
 
 export async function pushObjects(
   http: CheckedHttpClient,
-  options: { readonly url: string; readonly headers: Record<string, string>; readonly gitdir: string },
+  options: { readonly url: string; readonly headers: Record<string, string> },
   update: RefUpdate,
-  objects: readonly string[],
+  /** The objects to send, as one pack. */
+  pack: Buffer,
 ): Promise<PushOutcome> {
   const base = options.url.replace(/\/+$/, '');
   const advertised = await advertisedRefs(http, base, options.headers);
@@ -32,9 +31,8 @@ export async function pushObjects(
   if (update.expected !== undefined && current !== update.expected) {
     return { ok: false, moved: true, reason: `the server's ${update.ref} is at ${current.slice(0, 12)}` };
   }
-  const { packfile } = await (await isomorphicGit()).packObjects({ fs, gitdir: options.gitdir, oids: [...new Set(objects)] });
   const command = pktLine(`${current} ${update.oid} ${update.ref}\0report-status agent=x1deploy\n`);
-  const body = Buffer.concat([command, Buffer.from('0000'), Buffer.from(packfile!)]);
+  const body = Buffer.concat([command, Buffer.from('0000'), pack]);
   const response = await http.request({
     url: `${base}/git-receive-pack`,
     method: 'POST',

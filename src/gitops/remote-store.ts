@@ -253,13 +253,13 @@ class RemoteStore implements GitopsStore {
    * is pushed, so nothing that moved it since (another process, a fetch) can be pushed instead.
    */
   async #push(oid: string, branch: string, force: boolean, parent: string): Promise<void> {
-    const written = this.#local.objectsWrittenBy(oid);
-    if (written !== undefined) {
+    const pack = this.#local.packOfWrittenBy(oid);
+    if (pack !== undefined) {
       const outcome = await pushObjects(
         this.#http,
-        { url: this.url, headers: this.headers, gitdir: this.gitdir },
+        { url: this.url, headers: this.headers },
         { ref: `refs/heads/${branch}`, expected: force ? undefined : parent, oid },
-        written,
+        pack,
       ).catch((e: Error) => {
         throw new RemoteUnavailableError(this.url, e.message);
       });
