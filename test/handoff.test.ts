@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { deployTogether } from '../src/cli/deploy-together.js';
 import { DeniedError, InvalidRequestError } from '../src/errors/index.js';
 import { cacheCloneDir, cacheHandoffPort } from '../src/cache-clone/index.js';
+import { handOffOrLead } from '../src/handoff/index.js';
 import type { HandoffPort } from '../src/records/index.js';
 import { gitServerForSuite, servedWorkspace } from './support/served-workspace.js';
 import { git, request, tempDir } from './support/workspace-repo.js';
@@ -204,4 +205,37 @@ describe('deploys handed to the process holding the cache clone', () => {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }, 240_000);
+});
+
+describe('the leader of handed-off requests', () => {
+  it('starts a request that arrives while others are in flight at once, not after them', async () => {
+    const gitdir = tempDir();
+    mkdirSync(gitdir, { recursive: true });
+    const port = cacheHandoffPort(gitdir);
+    const started: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const handoff = (job: string) => ({
+      job,
+      parseJob: (raw: unknown) => {
+        if (typeof raw !== 'string') throw new Error('not a job');
+        return raw;
+      },
+      // Each request holds until the test lets them all go: a leader that waited for the first
+      // one to end before it took the second (rounds) would never start the second.
+      runner: async () => async (j: string) => {
+        started.push(j);
+        await gate;
+        return j.toUpperCase();
+      },
+    });
+    const first = handOffOrLead(port, handoff('a'));
+    await until(() => started.length === 1, 'the leader to start its own request');
+    const second = handOffOrLead(port, handoff('b'));
+    await until(() => started.length === 2, 'the arriving request to start beside the first');
+    expect(started).toEqual(['a', 'b']);
+    release();
+    expect(await Promise.all([first, second])).toEqual(['A', 'B']);
+    expect(leftIn(port).filter((f) => !f.includes('.tmp'))).toEqual([]);
+  });
 });

@@ -36,8 +36,10 @@ export interface HandoffOptions {
   readonly maxWaitMs?: number;
 }
 
-/** A leader answers at most this many groups, then lets a waiter lead. */
-const LEAD_ROUNDS = 8;
+/** A leader takes at most this many requests, then lets a waiter lead. */
+const LEAD_MAX_REQUESTS = 512;
+/** How often a leader with requests in flight looks for new ones where file events are unavailable. */
+const ARRIVAL_POLL_MS = 50;
 /** A handed-off request file is at most this big; a deploy request is at most 1 MiB. */
 const MAX_FILE_BYTES = 4 << 20;
 /** Answers nobody came for (their requester died) are removed after this long. */
@@ -84,10 +86,19 @@ function requestId(): string {
 }
 
 /**
- * Holding the lock: answer this process's own request (if any) and every waiting one, in groups,
- * until none waits. Returns the own request's outcome, errors as they were thrown.
+ * Holding the lock: answer this process's own request (if any) and every waiting one until none
+ * waits. Returns the own request's outcome, errors as they were thrown.
+ *
+ * Requests start as they arrive, not in rounds: one that arrives while a group is being planned
+ * joins it (the group-commit store plans whatever queued before it lands). Processes started
+ * together reach the folder spread over the half second their start-ups take on a busy machine;
+ * taken in rounds, the late ones waited for the first group's push and made a second one.
  */
-async function lead<J, R>(folder: Folder, handoff: Handoff<J, R>, own: { job: J } | undefined): Promise<PromiseSettledResult<R> | undefined> {
+async function lead<J, R>(
+  folder: Folder,
+  handoff: Handoff<J, R>,
+  own: { job: J } | undefined,
+): Promise<PromiseSettledResult<R> | undefined> {
   await reclaim(folder);
   let run: (job: J) => Promise<R>;
   try {
@@ -99,20 +110,41 @@ async function lead<J, R>(folder: Folder, handoff: Handoff<J, R>, own: { job: J 
     await Promise.all(taken.map((t) => answer(folder, t.id, { status: 'rejected', reason: err })));
     throw err;
   }
-  let ownOutcome: PromiseSettledResult<R> | undefined;
-  for (let round = 0; round < LEAD_ROUNDS; round++) {
-    const mine = round === 0 && own ? [own.job] : [];
-    const taken = await takeWaiting(folder, handoff.parseJob);
-    if (mine.length + taken.length === 0) break;
-    // Started together, in this order, so that they plan one after another against one tip and
-    // land in one commit: the own request first, then the waiting ones oldest first.
-    const outcomes = await Promise.allSettled([
-      ...mine.map((job) => run(job)),
-      ...taken.map((t) => ('job' in t ? run(t.job) : Promise.reject(t.error))),
-    ]);
-    if (mine.length > 0) ownOutcome = outcomes[0];
-    await Promise.all(taken.map((t, i) => answer(folder, t.id, outcomes[mine.length + i]!)));
+  const arrivals = fileSignal(folder.waiting, (name) => name.endsWith('.json'), ARRIVAL_POLL_MS);
+  let inFlight = 0;
+  const started = <T>(work: Promise<T>): Promise<PromiseSettledResult<T>> => {
+    inFlight++;
+    return work.then(
+      (value) => ({ status: 'fulfilled' as const, value }),
+      (reason: unknown) => ({ status: 'rejected' as const, reason }),
+    );
+  };
+  const ended = () => {
+    inFlight--;
+    arrivals.wake();
+  };
+  // The own request first, so it plans first; then the waiting ones, oldest first, as they come.
+  const ownOutcome = own ? started(run(own.job)).finally(ended) : undefined;
+  // An answer that could not be written fails the leader once every request has ended.
+  let unanswered: { readonly error: unknown } | undefined;
+  try {
+    for (let taken = 0; ;) {
+      arrivals.reset();
+      const found = taken < LEAD_MAX_REQUESTS ? await takeWaiting(folder, handoff.parseJob) : [];
+      taken += found.length;
+      for (const t of found) {
+        void started('job' in t ? run(t.job) : Promise.reject(t.error))
+          .then((outcome) => answer(folder, t.id, outcome))
+          .catch((error: unknown) => (unanswered ??= { error }))
+          .finally(ended);
+      }
+      if (inFlight === 0) break;
+      await arrivals.wait();
+    }
+  } finally {
+    arrivals.close();
   }
+  if (unanswered) throw unanswered.error;
   return ownOutcome;
 }
 
@@ -144,20 +176,30 @@ async function takeWaiting<J>(folder: Folder, parseJob: (raw: unknown) => J): Pr
     const id = name.slice(0, -'.json'.length);
     const path = join(folder.taken, name);
     // Renamed, not read in place: a request is taken by one leader only.
-    if (!(await rename(join(folder.waiting, name), path).then(() => true, () => false))) continue;
+    if (
+      !(await rename(join(folder.waiting, name), path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     try {
       const info = await stat(path);
       if (info.size > MAX_FILE_BYTES) throw new Error(`it is ${info.size} bytes, over ${MAX_FILE_BYTES}`);
       taken.push({ id, job: parseJob(JSON.parse(await readFile(path, 'utf8'))) });
     } catch (err) {
-      taken.push({ id, error: new X1Error('invalid', `the handed-off request ${id} could not be read (${(err as Error).message}); run the command again`) });
+      taken.push({
+        id,
+        error: new X1Error('invalid', `the handed-off request ${id} could not be read (${(err as Error).message}); run the command again`),
+      });
     }
   }
   return taken;
 }
 
 async function answer<R>(folder: Folder, id: string, outcome: PromiseSettledResult<R>): Promise<void> {
-  const body: Answer<R> = outcome.status === 'fulfilled' ? { ok: true, value: outcome.value } : { ok: false, error: errorAnswer(outcome.reason) };
+  const body: Answer<R> =
+    outcome.status === 'fulfilled' ? { ok: true, value: outcome.value } : { ok: false, error: errorAnswer(outcome.reason) };
   await writeAside(folder.answers, id, JSON.stringify(body));
   await unlink(join(folder.taken, `${id}.json`)).catch(ignoreMissing);
 }
@@ -190,7 +232,9 @@ async function waitForAnswer<J, R>(port: HandoffPort, folder: Folder, handoff: H
       if (Date.now() > deadline) {
         // Withdrawn if no leader has taken it yet; a leader that has may still land it.
         await unlink(join(folder.waiting, `${id}.json`)).catch(ignoreMissing);
-        throw new HandoffLostError(`no answer came from the x1deploy process holding the cache clone within ${Math.round(maxWaitMs / 1000)} s`);
+        throw new HandoffLostError(
+          `no answer came from the x1deploy process holding the cache clone within ${Math.round(maxWaitMs / 1000)} s`,
+        );
       }
       await answered.wait();
     }
@@ -203,33 +247,46 @@ async function waitForAnswer<J, R>(port: HandoffPort, folder: Folder, handoff: H
 const LIVENESS_MS = 100;
 
 /**
- * Wakes a waiter when its answer file appears (inotify, through fs.watch), so that ten waiting
- * processes do not spend the CPU their leader needs on polling; it still wakes every LIVENESS_MS
- * to see whether the leader died. Where file events are unavailable it only polls.
+ * Wakes a waiter when its answer file appears, so that ten waiting processes do not spend the CPU
+ * their leader needs on polling; it still wakes every LIVENESS_MS to see whether the leader died.
  */
 function answerSignal(folder: Folder, id: string) {
+  return fileSignal(folder.answers, (name) => name === `${id}.json`, LIVENESS_MS);
+}
+
+/**
+ * Wakes whoever waits on it when a file `wanted` names appears in `dir` (inotify, through
+ * fs.watch), when `wake` is called, or after about `pollMs` (jittered, so processes started together
+ * do not look in step). Where file events are unavailable it only polls. A signal that came before
+ * `wait` (since the last `reset`) is not lost.
+ */
+function fileSignal(dir: string, wanted: (name: string) => boolean, pollMs: number) {
   let signalled = false;
-  let wake: (() => void) | undefined;
+  let resolveWait: (() => void) | undefined;
+  const wake = () => {
+    signalled = true;
+    resolveWait?.();
+  };
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(folder.answers, (_event, name) => {
-      if (name !== `${id}.json`) return;
-      signalled = true;
-      wake?.();
+    watcher = watch(dir, (_event, name) => {
+      if (name !== null && wanted(name)) wake();
     });
     watcher.on('error', () => undefined);
   } catch {
     watcher = undefined;
   }
   return {
+    wake,
     reset: () => (signalled = false),
     wait: () =>
       signalled
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, LIVENESS_MS * (0.75 + Math.random() / 2));
-            wake = () => {
+            const timer = setTimeout(resolve, pollMs * (0.75 + Math.random() / 2));
+            resolveWait = () => {
               clearTimeout(timer);
+              resolveWait = undefined;
               resolve();
             };
           }),
