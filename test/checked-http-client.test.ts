@@ -1,6 +1,11 @@
 // The HTTP client git is spoken over, against real HTTP servers on loopback: redirects, deadlines,
 // and what a request carries.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CheckedHttpClient, RedirectRefusedError, collect } from '../src/git-http/index.js';
@@ -119,6 +124,41 @@ describe('CheckedHttpClient', () => {
     expect(answer.statusCode).toBe(200);
     await expect(text(answer.body)).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('speaks HTTPS to an https URL, trusting what Node trusts (NODE_EXTRA_CA_CERTS here)', async () => {
+    const selfsigned = await import('selfsigned');
+    const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    const server = createHttpsServer({ key: pems.private, cert: pems.cert }, (req, res) =>
+      res.writeHead(200).end(`0000 ${req.method} ${req.url}`),
+    );
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/g.git/info/refs`;
+    const dir = mkdtempSync(join(tmpdir(), 'x1-https-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), pems.cert);
+      // Node reads NODE_EXTRA_CA_CERTS as it starts: a process of its own, and an async server here.
+      const script = `
+        import { CheckedHttpClient, collect } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'git-http', 'index.ts'))};
+        const answer = await CheckedHttpClient.withTimeout(10_000).request({ url: ${JSON.stringify(url)}, headers: {} });
+        console.log(answer.statusCode, Buffer.concat(await collect(answer.body)).toString());`;
+      const run = () =>
+        new Promise<string>((resolve, reject) =>
+          execFile(
+            process.execPath,
+            ['--import', 'tsx', '--input-type=module', '-e', script],
+            { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } },
+            (err, stdout) => (err ? reject(err) : resolve(stdout.trim())),
+          ),
+        );
+      expect(await run()).toBe('200 0000 GET /g.git/info/refs');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with the connection error when nothing listens', async () => {
