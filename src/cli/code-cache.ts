@@ -91,8 +91,7 @@ function keepCodeCache(script: Script, cacheFile: string, name: string): void {
     const aside = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(aside, script.createCachedData(), { mode: 0o600 });
     renameSync(aside, cacheFile);
-    for (const old of readdirSync(dir))
-      if (old.startsWith(`${name}.`) && old !== basename(cacheFile) && !old.endsWith('.tmp')) unlinkSync(join(dir, old));
+    for (const old of readdirSync(dir)) if (old.startsWith(`${name}.`) && old !== basename(cacheFile) && !old.endsWith('.tmp')) unlinkSync(join(dir, old));
   } catch {
     // A cache that cannot be written (a read-only home) only costs the next start its compile.
   }

@@ -414,7 +414,7 @@ class LocalStore implements BareStore {
     }
   }
 
-  /** The objects `commit` wrote on top of its parent, when this store made it (recent commits only). */
+  /** The objects `commit` wrote on top of its parent, as one pack, when this store made it (recent commits only). */
   packOfWrittenBy(commit: string): Buffer | undefined {
     const oids = this.#writtenBy.get(commit);
     if (oids === undefined) return undefined;

@@ -89,11 +89,7 @@ export class ObjectWriter {
  * which loads fetch's undici, and every object at ~1 ms).
  */
 export function packInMemory(objects: readonly { readonly type: string; readonly data: Buffer }[]): Buffer {
-  const header = Buffer.alloc(12);
-  header.write('PACK', 0, 'latin1');
-  header.writeUInt32BE(2, 4);
-  header.writeUInt32BE(objects.length, 8);
-  const parts: Buffer[] = [header];
+  const parts: Buffer[] = [packHeader(objects.length)];
   for (const { type, data } of objects) {
     if (!(type in PACK_TYPE)) throw new Error(`a ${type} object is not one x1deploy writes`);
     const entry = packEntry({ oid: '', type: type as WrittenType, content: data });
@@ -101,6 +97,15 @@ export function packInMemory(objects: readonly { readonly type: string; readonly
   }
   const body = Buffer.concat(parts);
   return Buffer.concat([body, createHash('sha1').update(body).digest()]);
+}
+
+/** A version 2 pack's header: its signature, version and object count. */
+function packHeader(count: number): Buffer {
+  const header = Buffer.alloc(12);
+  header.write('PACK', 0, 'latin1');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(count, 8);
+  return header;
 }
 
 function levelFor({ type, content }: Held): number {
@@ -222,11 +227,7 @@ class PackFileAside {
   finish(): void {
     try {
       this.#flush();
-      const header = Buffer.alloc(12);
-      header.write('PACK', 0, 'latin1');
-      header.writeUInt32BE(2, 4);
-      header.writeUInt32BE(this.#located.length, 8);
-      fs.writeSync(this.#fd, header, 0, 12, 0);
+      fs.writeSync(this.#fd, packHeader(this.#located.length), 0, 12, 0);
       // The checksum covers the header, known only now: the entries are read back (from the page cache).
       const hash = createHash('sha1');
       const chunk = Buffer.allocUnsafe(FLUSH_BYTES);

@@ -59,11 +59,9 @@ export async function openRemoteStore(url: string, options: RemoteOptions = {}):
 async function remoteDefaultBranch(url: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
   const http = CheckedHttpClient.withTimeout(timeoutMs);
   const git = await isomorphicGit();
-  const refs = await git
-    .listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD', protocolVersion: 1 })
-    .catch((e: Error) => {
-      throw new RemoteUnavailableError(url, e.message);
-    });
+  const refs = await git.listServerRefs({ http, url, headers: { ...headers }, symrefs: true, prefix: 'HEAD', protocolVersion: 1 }).catch((e: Error) => {
+    throw new RemoteUnavailableError(url, e.message);
+  });
   const target = refs.find((r) => r.ref === 'HEAD')?.target;
   return target?.replace(/^refs\/heads\//, '') ?? 'main';
 }
@@ -111,13 +109,7 @@ class RemoteStore implements GitopsStore {
     // there is all a fetch would do, without the upload-pack round trip and the pack it writes.
     const git = await isomorphicGit();
     const refs = await git
-      .listServerRefs({
-        http: this.#http,
-        url: this.url,
-        headers: { ...this.headers },
-        protocolVersion: 1,
-        prefix: `refs/heads/${this.branch}`,
-      })
+      .listServerRefs({ http: this.#http, url: this.url, headers: { ...this.headers }, protocolVersion: 1, prefix: `refs/heads/${this.branch}` })
       .catch((e: Error) => {
         throw new RemoteUnavailableError(this.url, e.message);
       });

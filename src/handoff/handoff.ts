@@ -94,11 +94,7 @@ function requestId(): string {
  * together reach the folder spread over the half second their start-ups take on a busy machine;
  * taken in rounds, the late ones waited for the first group's push and made a second one.
  */
-async function lead<J, R>(
-  folder: Folder,
-  handoff: Handoff<J, R>,
-  own: { job: J } | undefined,
-): Promise<PromiseSettledResult<R> | undefined> {
+async function lead<J, R>(folder: Folder, handoff: Handoff<J, R>, own: { job: J } | undefined): Promise<PromiseSettledResult<R> | undefined> {
   await reclaim(folder);
   let run: (job: J) => Promise<R>;
   try {
@@ -176,30 +172,20 @@ async function takeWaiting<J>(folder: Folder, parseJob: (raw: unknown) => J): Pr
     const id = name.slice(0, -'.json'.length);
     const path = join(folder.taken, name);
     // Renamed, not read in place: a request is taken by one leader only.
-    if (
-      !(await rename(join(folder.waiting, name), path).then(
-        () => true,
-        () => false,
-      ))
-    )
-      continue;
+    if (!(await rename(join(folder.waiting, name), path).then(() => true, () => false))) continue;
     try {
       const info = await stat(path);
       if (info.size > MAX_FILE_BYTES) throw new Error(`it is ${info.size} bytes, over ${MAX_FILE_BYTES}`);
       taken.push({ id, job: parseJob(JSON.parse(await readFile(path, 'utf8'))) });
     } catch (err) {
-      taken.push({
-        id,
-        error: new X1Error('invalid', `the handed-off request ${id} could not be read (${(err as Error).message}); run the command again`),
-      });
+      taken.push({ id, error: new X1Error('invalid', `the handed-off request ${id} could not be read (${(err as Error).message}); run the command again`) });
     }
   }
   return taken;
 }
 
 async function answer<R>(folder: Folder, id: string, outcome: PromiseSettledResult<R>): Promise<void> {
-  const body: Answer<R> =
-    outcome.status === 'fulfilled' ? { ok: true, value: outcome.value } : { ok: false, error: errorAnswer(outcome.reason) };
+  const body: Answer<R> = outcome.status === 'fulfilled' ? { ok: true, value: outcome.value } : { ok: false, error: errorAnswer(outcome.reason) };
   await writeAside(folder.answers, id, JSON.stringify(body));
   await unlink(join(folder.taken, `${id}.json`)).catch(ignoreMissing);
 }
@@ -232,9 +218,7 @@ async function waitForAnswer<J, R>(port: HandoffPort, folder: Folder, handoff: H
       if (Date.now() > deadline) {
         // Withdrawn if no leader has taken it yet; a leader that has may still land it.
         await unlink(join(folder.waiting, `${id}.json`)).catch(ignoreMissing);
-        throw new HandoffLostError(
-          `no answer came from the x1deploy process holding the cache clone within ${Math.round(maxWaitMs / 1000)} s`,
-        );
+        throw new HandoffLostError(`no answer came from the x1deploy process holding the cache clone within ${Math.round(maxWaitMs / 1000)} s`);
       }
       await answered.wait();
     }
